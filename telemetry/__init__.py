@@ -1,0 +1,1 @@
+"""Fleet telemetry for ROS 2 robots over Zenoh."""
