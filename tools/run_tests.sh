@@ -8,7 +8,9 @@ bin=${1:-.venv/bin}
 status=0
 "$bin/colcon" test --return-code-on-test-failure --event-handlers console_direct+ || status=$?
 
-summary=$("$bin/colcon" test-result --verbose --all | tee /dev/stderr | grep -E '^Summary:' | tail -n 1 || true)
+results=$("$bin/colcon" test-result --verbose --all || true)
+echo "$results"
+summary=$(grep -E '^Summary:' <<<"$results" | tail -n 1 || true)
 # Summary: 12 tests, 0 errors, 1 failure, 2 skipped
 read -r total errors failures skipped < <(
   sed -E 's/^Summary: ([0-9]+) tests?, ([0-9]+) errors?, ([0-9]+) failures?, ([0-9]+) skipped.*/\1 \2 \3 \4/' <<<"$summary")
