@@ -1,0 +1,41 @@
+"""Configuration files: the fleet description, read strictly into plain frozen data.
+
+`model` holds the frozen dataclasses, `yaml_fields` the strict YAML loader and typed field
+readers that every config file shares, and `fleet` the checks specific to config/fleet.yaml.
+Every mistake is a `ConfigError` naming the file, the path inside it and what is wrong.
+Nothing here imports rclpy, zenoh or textual.
+"""
+
+from __future__ import annotations
+
+from telemetry.config.fleet import (
+    MAX_BATCH_MS,
+    MAX_ROS_DOMAIN_ID,
+    default_fleet_config_path,
+    load_fleet_config,
+    parse_fleet_config,
+)
+from telemetry.config.model import (
+    FleetConfig,
+    Priority,
+    RegionConfig,
+    RouterConfig,
+    StreamConfig,
+    VehicleConfig,
+)
+from telemetry.errors import ConfigError
+
+__all__ = [
+    "MAX_BATCH_MS",
+    "MAX_ROS_DOMAIN_ID",
+    "ConfigError",
+    "FleetConfig",
+    "Priority",
+    "RegionConfig",
+    "RouterConfig",
+    "StreamConfig",
+    "VehicleConfig",
+    "default_fleet_config_path",
+    "load_fleet_config",
+    "parse_fleet_config",
+]

@@ -1,0 +1,316 @@
+"""The fleet description: which regions, routers, vehicles and streams exist.
+
+config/fleet.yaml is the one source of truth that launch files, `telemetry demo`, the bridge
+and the aggregator all read, so it is checked hard, once, at start-up: every mistake is a
+`ConfigError` that names the file, the path inside it and what is wrong
+(`config/fleet.yaml: vehicles[2].streams[0].rate_hz: must be > 0, got -5`), and unknown
+fields are errors so a typo cannot silently fall back to a default. Parsing stops at the
+first mistake, found in a fixed order, so the same file always gives the same message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from telemetry.codec import TypeStore, normalize_type_name
+from telemetry.config.model import (
+    FleetConfig,
+    Priority,
+    RegionConfig,
+    RouterConfig,
+    StreamConfig,
+    VehicleConfig,
+)
+from telemetry.config.yaml_fields import (
+    Context,
+    boolean,
+    check_unique,
+    describe,
+    fields,
+    join_path,
+    key_part,
+    load_yaml,
+    non_empty_list,
+    non_empty_string,
+    optional,
+    positive,
+)
+from telemetry.errors import CodecError, ConfigError
+from telemetry.keys import DEFAULT_ROOT, KeySpace, key_to_topic, topic_to_key, validate_name
+
+__all__ = [
+    "MAX_BATCH_MS",
+    "MAX_ROS_DOMAIN_ID",
+    "default_fleet_config_path",
+    "load_fleet_config",
+    "parse_fleet_config",
+]
+
+#: ROS 2 maps a domain id to DDS ports; above 232 the ports leave the valid range.
+MAX_ROS_DOMAIN_ID = 232
+#: A batch is for cutting per-message overhead, not for holding data back: cap it at 1 s.
+MAX_BATCH_MS = 1000.0
+
+_PACKAGE = "telemetry"
+_SHIPPED_FLEET = Path("config") / "fleet.yaml"
+
+_IP_PROTOCOLS = ("tcp", "udp", "tls", "quic", "ws")
+_PROTOCOLS = (*_IP_PROTOCOLS, "unixsock-stream")
+_HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(?P<port>[0-9]+)")
+
+
+def default_fleet_config_path() -> Path:
+    """The shipped config/fleet.yaml: the source tree's in a checkout, else the installed copy.
+
+    A checkout or a colcon symlink install runs this file from the source tree, so the
+    package root (the folder holding package.xml) comes first: edits there take effect
+    without a rebuild. Otherwise the copy setup.py installs to `<prefix>/share/telemetry/`
+    is looked up under each AMENT_PREFIX_PATH entry, then `sys.prefix` (a pip install).
+    """
+    searched: list[Path] = []
+    roots = (folder for folder in Path(__file__).resolve().parents if (folder / "package.xml").is_file())
+    package_root = next(roots, None)
+    if package_root is not None:
+        searched.append(package_root / _SHIPPED_FLEET)
+    prefixes = [p for p in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep) if p]
+    searched += [Path(prefix) / "share" / _PACKAGE / _SHIPPED_FLEET for prefix in (*prefixes, sys.prefix)]
+    for candidate in searched:
+        if candidate.is_file():
+            return candidate
+    places = ", ".join(str(path) for path in searched)
+    raise ConfigError(f"{_SHIPPED_FLEET}: shipped fleet config not found (searched: {places})")
+
+
+def load_fleet_config(path: str | Path, types: TypeStore | None = None) -> FleetConfig:
+    """Read and check a fleet file; `types` (default: the ROS environment's) vets stream types."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: file not found") from None
+    except OSError as error:
+        raise ConfigError(f"{source}: cannot read file: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{source}: cannot read file: not UTF-8 text (byte {error.start})") from None
+    return parse_fleet_config(text, source, types if types is not None else TypeStore.from_environment())
+
+
+def parse_fleet_config(text: str, source: str, types: TypeStore) -> FleetConfig:
+    """Check fleet YAML given as text; `source` is the name used in error messages."""
+    context = _FleetContext(source, types)
+    raw = fields(context, "", load_yaml(text, source), _TOP_REQUIRED, _TOP_OPTIONAL)
+    key_root = optional(context, raw, "", "key_root", _key_root) or DEFAULT_ROOT
+    cloud_raw = fields(context, "cloud", raw["cloud"], ("router",), ())
+    cloud = _router(context, "cloud.router", cloud_raw["router"])
+    regions = _regions(context, "regions", raw["regions"])
+    _check_endpoints_unique(context, cloud, regions)
+    defaults = _defaults(context, "defaults", raw.get("defaults"))
+    vehicles = _vehicles(context, "vehicles", raw["vehicles"], [r.name for r in regions], defaults)
+    return FleetConfig(source, key_root, cloud, regions, vehicles)
+
+
+@dataclass(frozen=True)
+class _FleetContext(Context):
+    """The file name for messages, plus the ROS message types that stream types are vetted against."""
+
+    types: TypeStore
+
+
+# --- sections ------------------------------------------------------------------------------
+
+_TOP_REQUIRED = ("cloud", "regions", "vehicles")
+_TOP_OPTIONAL = ("key_root", "defaults")
+_VEHICLE_REQUIRED = ("name", "region", "ros_domain_id")
+_VEHICLE_OPTIONAL = ("streams",)
+_STREAM_REQUIRED = ("topic", "type", "rate_hz")
+_STREAM_OPTIONAL = ("priority", "max_rate_hz", "batch_ms", "reliable")
+
+_Streams = tuple[StreamConfig, ...]
+
+
+def _key_root(context: _FleetContext, path: str, value: object) -> str:
+    """The root may span chunks (`acme/telemetry`); KeySpace knows what a valid root is."""
+    return key_part(context, path, value, lambda root: KeySpace(root).root)
+
+
+def _absolute_topic(topic: str) -> str:
+    """`imu` and `/imu` are one stream (one key); store the absolute form ROS resolves."""
+    return key_to_topic(topic_to_key(topic))
+
+
+def _endpoint(context: _FleetContext, path: str, value: object) -> str:
+    """A Zenoh endpoint, checked loosely: enough to catch typos, not to replace Zenoh's parser."""
+    endpoint = non_empty_string(context, path, value)
+    locator = re.split(r"[?#]", endpoint, maxsplit=1)[0]
+    protocol, slash, address = locator.partition("/")
+    problem = f"endpoint {endpoint!r}"
+    if not slash or protocol not in _PROTOCOLS:
+        expected = ", ".join(_PROTOCOLS)
+        raise context.error(path, f"{problem}: expected <protocol>/<address> with protocol one of {expected}")
+    if protocol not in _IP_PROTOCOLS:
+        if not address:
+            raise context.error(path, f"{problem}: missing the socket path")
+        return endpoint
+    match = _HOST_PORT.fullmatch(address)
+    if match is None:
+        raise context.error(path, f"{problem}: address must be <host>:<port> (IPv6 as [::1]:7447)")
+    if not 1 <= int(match["port"]) <= 65535:
+        raise context.error(path, f"{problem}: port must be in 1..65535, got {match['port']}")
+    return endpoint
+
+
+def _router(context: _FleetContext, path: str, value: object) -> RouterConfig:
+    raw = fields(context, path, value, ("listen",), ())
+    listen_path = join_path(path, "listen")
+    endpoints = non_empty_list(context, listen_path, raw["listen"], "endpoint")
+    return RouterConfig(tuple(_endpoint(context, f"{listen_path}[{i}]", e) for i, e in enumerate(endpoints)))
+
+
+def _regions(context: _FleetContext, path: str, value: object) -> tuple[RegionConfig, ...]:
+    regions: list[RegionConfig] = []
+    seen: dict[object, str] = {}
+    for index, item in enumerate(non_empty_list(context, path, value, "region")):
+        item_path = f"{path}[{index}]"
+        raw = fields(context, item_path, item, ("name", "router"), ())
+        name_path = join_path(item_path, "name")
+        name = key_part(context, name_path, raw["name"], lambda n: validate_name(n, "region"))
+        check_unique(context, name_path, "region", name, seen)
+        regions.append(RegionConfig(name, _router(context, join_path(item_path, "router"), raw["router"])))
+    return tuple(regions)
+
+
+def _check_endpoints_unique(
+    context: _FleetContext, cloud: RouterConfig, regions: Iterable[RegionConfig]
+) -> None:
+    """Two routers cannot listen on one endpoint: the second would fail to bind at run time."""
+    seen: dict[object, str] = {}
+    routers = [("cloud.router", cloud)] + [(f"regions[{i}].router", r.router) for i, r in enumerate(regions)]
+    for router_path, router in routers:
+        for index, endpoint in enumerate(router.listen):
+            check_unique(context, f"{router_path}.listen[{index}]", "endpoint", endpoint, seen)
+
+
+def _defaults(context: _FleetContext, path: str, value: object) -> _Streams | None:
+    """Streams for vehicles that list none: checked here once, at their own path."""
+    if value is None:
+        return None
+    raw = fields(context, path, value, (), ("streams",))
+    return optional(context, raw, path, "streams", _streams)
+
+
+def _vehicles(
+    context: _FleetContext, path: str, value: object, regions: list[str], defaults: _Streams | None
+) -> tuple[VehicleConfig, ...]:
+    vehicles: list[VehicleConfig] = []
+    names: dict[object, str] = {}
+    domains: dict[tuple[str, int], VehicleConfig] = {}
+    for index, item in enumerate(non_empty_list(context, path, value, "vehicle")):
+        item_path = f"{path}[{index}]"
+        vehicle = _vehicle(context, item_path, item, regions, defaults)
+        check_unique(context, join_path(item_path, "name"), "vehicle", vehicle.name, names)
+        other = domains.setdefault((vehicle.region, vehicle.ros_domain_id), vehicle)
+        if other is not vehicle:
+            raise context.error(
+                join_path(item_path, "ros_domain_id"),
+                f"vehicle {vehicle.name!r} uses ROS domain {vehicle.ros_domain_id}, already used by "
+                f"vehicle {other.name!r} in region {vehicle.region!r}; their DDS traffic would mix",
+            )
+        vehicles.append(vehicle)
+    return tuple(vehicles)
+
+
+def _vehicle(
+    context: _FleetContext, path: str, value: object, regions: list[str], defaults: _Streams | None
+) -> VehicleConfig:
+    raw = fields(context, path, value, _VEHICLE_REQUIRED, _VEHICLE_OPTIONAL)
+    name = key_part(context, join_path(path, "name"), raw["name"], lambda n: validate_name(n, "vehicle"))
+    region = non_empty_string(context, join_path(path, "region"), raw["region"])
+    if region not in regions:
+        known = ", ".join(regions)
+        raise context.error(join_path(path, "region"), f"unknown region {region!r} (known: {known})")
+    domain_id = _domain_id(context, join_path(path, "ros_domain_id"), raw["ros_domain_id"])
+    streams = optional(context, raw, path, "streams", _streams) or defaults
+    if streams is None:
+        raise context.error(join_path(path, "streams"), "missing (and no defaults.streams to fall back on)")
+    return VehicleConfig(name, region, domain_id, streams)
+
+
+def _domain_id(context: _FleetContext, path: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise context.error(path, f"must be an integer, got {describe(value)}")
+    if not 0 <= value <= MAX_ROS_DOMAIN_ID:
+        raise context.error(
+            path,
+            f"must be in 0..{MAX_ROS_DOMAIN_ID} (ROS 2 derives DDS ports from it; "
+            f"larger ids give invalid ports), got {value}",
+        )
+    return value
+
+
+def _streams(context: _FleetContext, path: str, value: object) -> _Streams:
+    streams: list[StreamConfig] = []
+    keys: dict[object, str] = {}
+    for index, item in enumerate(non_empty_list(context, path, value, "stream")):
+        item_path = f"{path}[{index}]"
+        stream = _stream(context, item_path, item)
+        topic_path = join_path(item_path, "topic")
+        key = topic_to_key(stream.topic)
+        if key in keys:
+            raise context.error(
+                topic_path, f"duplicate topic {stream.topic!r}: same Zenoh key {key!r} as {keys[key]}"
+            )
+        keys[key] = topic_path
+        streams.append(stream)
+    return tuple(streams)
+
+
+def _stream(context: _FleetContext, path: str, value: object) -> StreamConfig:
+    raw = fields(context, path, value, _STREAM_REQUIRED, _STREAM_OPTIONAL)
+    topic = key_part(context, join_path(path, "topic"), raw["topic"], _absolute_topic)
+    ros_type = _ros_type(context, join_path(path, "type"), raw["type"])
+    rate_hz = positive(context, join_path(path, "rate_hz"), raw["rate_hz"])
+    priority = optional(context, raw, path, "priority", _priority) or Priority.DATA
+    max_rate_hz = optional(context, raw, path, "max_rate_hz", positive)
+    if max_rate_hz is not None and max_rate_hz > rate_hz:
+        raise context.error(
+            join_path(path, "max_rate_hz"),
+            f"must be <= rate_hz ({describe(raw['rate_hz'])}), got {describe(raw['max_rate_hz'])}: "
+            "the bridge can only drop samples, never forward more than the topic publishes",
+        )
+    batch_ms = optional(context, raw, path, "batch_ms", _batch_ms)
+    reliable = optional(context, raw, path, "reliable", boolean)
+    return StreamConfig(topic, ros_type, rate_hz, priority, max_rate_hz, batch_ms, bool(reliable))
+
+
+def _ros_type(context: _FleetContext, path: str, value: object) -> str:
+    try:
+        name = normalize_type_name(non_empty_string(context, path, value))
+    except CodecError as error:
+        raise context.error(path, str(error)) from None
+    if not context.types.has_type(name):
+        raise context.error(path, f"unknown ROS type {name!r} (no .msg definition found)")
+    return name
+
+
+def _priority(context: _FleetContext, path: str, value: object) -> Priority:
+    names = [p.value for p in Priority]
+    if isinstance(value, str) and value in names:
+        return Priority(value)
+    problem = f"unknown priority {describe(value)} (expected one of: {', '.join(names)})"
+    raise context.error(path, problem)
+
+
+def _batch_ms(context: _FleetContext, path: str, value: object) -> float:
+    batch_ms = positive(context, path, value)
+    if batch_ms > MAX_BATCH_MS:
+        raise context.error(
+            path,
+            f"must be <= {MAX_BATCH_MS:g} (a batch is for cutting overhead, not for holding "
+            f"live data back), got {describe(value)}",
+        )
+    return batch_ms

@@ -1,0 +1,111 @@
+"""The fleet as plain frozen data: regions, routers, vehicles and the streams they forward.
+
+Nothing here parses or knows about rclpy or Zenoh. `Priority` names Zenoh's priorities as
+strings so that only the Zenoh adapter maps them to `zenoh.Priority`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from telemetry.errors import ConfigError
+
+__all__ = [
+    "FleetConfig",
+    "Priority",
+    "RegionConfig",
+    "RouterConfig",
+    "StreamConfig",
+    "VehicleConfig",
+]
+
+
+class Priority(StrEnum):
+    """Zenoh's message priorities, highest first; the Zenoh adapter maps them to its enum."""
+
+    REAL_TIME = "real_time"
+    INTERACTIVE_HIGH = "interactive_high"
+    INTERACTIVE_LOW = "interactive_low"
+    DATA_HIGH = "data_high"
+    DATA = "data"
+    DATA_LOW = "data_low"
+    BACKGROUND = "background"
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """One ROS topic a vehicle forwards, and how the bridge treats it on the way."""
+
+    topic: str
+    ros_type: str
+    rate_hz: float
+    priority: Priority = Priority.DATA
+    max_rate_hz: float | None = None
+    batch_ms: float | None = None
+    reliable: bool = False
+
+    @property
+    def forwarded_rate_hz(self) -> float:
+        """The rate that leaves the bridge: what the aggregator should expect to see."""
+        if self.max_rate_hz is None:
+            return self.rate_hz
+        return min(self.rate_hz, self.max_rate_hz)
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    """A Zenoh router's listen endpoints (`tcp/127.0.0.1:7448`): where its clients connect."""
+
+    listen: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegionConfig:
+    """A region: a regional router that its vehicles connect to and that connects to the cloud."""
+
+    name: str
+    router: RouterConfig
+
+
+@dataclass(frozen=True)
+class VehicleConfig:
+    """A vehicle: its region, the ROS domain its nodes run in, and the streams it forwards."""
+
+    name: str
+    region: str
+    ros_domain_id: int
+    streams: tuple[StreamConfig, ...]
+
+
+@dataclass(frozen=True)
+class FleetConfig:
+    """The whole fleet, as read from `source` (kept so later errors can name the file)."""
+
+    source: str
+    key_root: str
+    cloud: RouterConfig
+    regions: tuple[RegionConfig, ...]
+    vehicles: tuple[VehicleConfig, ...]
+
+    def region(self, name: str) -> RegionConfig:
+        """The region called `name`; a ConfigError listing the known ones otherwise."""
+        for region in self.regions:
+            if region.name == name:
+                return region
+        raise self._unknown("region", name, [r.name for r in self.regions])
+
+    def vehicle(self, name: str) -> VehicleConfig:
+        """The vehicle called `name`; a ConfigError listing the known ones otherwise."""
+        for vehicle in self.vehicles:
+            if vehicle.name == name:
+                return vehicle
+        raise self._unknown("vehicle", name, [v.name for v in self.vehicles])
+
+    def vehicles_in(self, region: str) -> tuple[VehicleConfig, ...]:
+        """The vehicles of `region`, in file order; a ConfigError if no such region exists."""
+        self.region(region)
+        return tuple(v for v in self.vehicles if v.region == region)
+
+    def _unknown(self, what: str, name: str, known: list[str]) -> ConfigError:
+        return ConfigError(f"{self.source}: no {what} {name!r} (known: {', '.join(known)})")
