@@ -30,7 +30,7 @@ build: $(STAMP)
 	$(BIN)/colcon build --symlink-install --event-handlers console_cohesion+
 
 demo: build
-	$(BIN)/telemetry show-config config/fleet.yaml
+	$(BIN)/telemetry config config/fleet.yaml
 
 test: build
 	tools/run_tests.sh $(BIN)
