@@ -50,6 +50,9 @@ setup(
     entry_points={
         "console_scripts": [
             "telemetry = telemetry.cli:main",
+            "sensor_sim = telemetry.ros.sensor_sim:main",
+            "zenoh_bridge = telemetry.ros.zenoh_bridge:main",
+            "router = telemetry.net.router:main",
         ],
     },
 )

@@ -23,6 +23,7 @@ from telemetry.config.model import (
     StreamConfig,
     VehicleConfig,
 )
+from telemetry.config.shipped import shipped_file
 from telemetry.errors import ConfigError
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "default_fleet_config_path",
     "load_fleet_config",
     "parse_fleet_config",
+    "shipped_file",
 ]

@@ -10,14 +10,13 @@ first mistake, found in a fixed order, so the same file always gives the same me
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from telemetry.codec import TypeStore, normalize_type_name
+from telemetry.config.shipped import shipped_file
 from telemetry.config.model import (
     FleetConfig,
     Priority,
@@ -56,7 +55,6 @@ MAX_ROS_DOMAIN_ID = 232
 #: A batch is for cutting per-message overhead, not for holding data back: cap it at 1 s.
 MAX_BATCH_MS = 1000.0
 
-_PACKAGE = "telemetry"
 _SHIPPED_FLEET = Path("config") / "fleet.yaml"
 
 _IP_PROTOCOLS = ("tcp", "udp", "tls", "quic", "ws")
@@ -65,25 +63,11 @@ _HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(?P<port>
 
 
 def default_fleet_config_path() -> Path:
-    """The shipped config/fleet.yaml: the source tree's in a checkout, else the installed copy.
-
-    A checkout or a colcon symlink install runs this file from the source tree, so the
-    package root (the folder holding package.xml) comes first: edits there take effect
-    without a rebuild. Otherwise the copy setup.py installs to `<prefix>/share/telemetry/`
-    is looked up under each AMENT_PREFIX_PATH entry, then `sys.prefix` (a pip install).
-    """
-    searched: list[Path] = []
-    roots = (folder for folder in Path(__file__).resolve().parents if (folder / "package.xml").is_file())
-    package_root = next(roots, None)
-    if package_root is not None:
-        searched.append(package_root / _SHIPPED_FLEET)
-    prefixes = [p for p in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep) if p]
-    searched += [Path(prefix) / "share" / _PACKAGE / _SHIPPED_FLEET for prefix in (*prefixes, sys.prefix)]
-    for candidate in searched:
-        if candidate.is_file():
-            return candidate
-    places = ", ".join(str(path) for path in searched)
-    raise ConfigError(f"{_SHIPPED_FLEET}: shipped fleet config not found (searched: {places})")
+    """The shipped config/fleet.yaml: the source tree's in a checkout, else the installed copy."""
+    try:
+        return shipped_file(_SHIPPED_FLEET, anchor=Path(__file__))
+    except ConfigError as error:
+        raise ConfigError(str(error).replace("shipped file", "shipped fleet config")) from None
 
 
 def load_fleet_config(path: str | Path, types: TypeStore | None = None) -> FleetConfig:
