@@ -1,0 +1,231 @@
+"""zenoh_bridge: a ROS 2 node that puts a vehicle's topics on Zenoh, bytes unchanged.
+
+Subscribes with `raw=True` (serialized CDR, never decoded) and hands each sample to the
+Zenoh forwarder. Streams come from the vehicle's entry in the fleet config, and/or from the
+ROS graph with `--topics REGEX` (like zenoh-bridge-ros2dds's allow list). The Zenoh session
+opens in the background, so the node runs (and counts what it cannot route yet) while no
+router is up, and resumes by itself when one comes back.
+
+    zenoh_bridge --config config/fleet.yaml --vehicle rover-01
+    zenoh_bridge --region lab --vehicle arm-1 --topics '/arm/.*' -e tcp/10.0.0.5:7448
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import rclpy
+from rclpy.node import Node
+
+from telemetry.bridge.plan import BridgedStream, stream_from_config, stream_from_graph
+from telemetry.codec import CodecError, TypeStore, normalize_type_name
+from telemetry.config import default_fleet_config_path, load_fleet_config, shipped_file
+from telemetry.errors import ConfigError, TelemetryError
+from telemetry.keys import KeySpace, validate_name
+from telemetry.net.forwarder import ZenohForwarder
+from telemetry.net.session import BackgroundSession, SessionOptions, add_session_arguments, options_from_args
+from telemetry.ros.common import (
+    EXECUTORS,
+    init_ros,
+    make_executor,
+    node_name,
+    qos_for,
+    spin_until_shutdown,
+    split_ros_args,
+)
+
+__all__ = ["BridgeSettings", "ZenohBridgeNode", "main"]
+
+_log = logging.getLogger(__name__)
+_REPORT_PERIOD_S = 10.0
+_GRAPH_SCAN_PERIOD_S = 1.0
+_BATCH_TICK_S = 0.005
+
+
+@dataclass(frozen=True)
+class BridgeSettings:
+    """Everything the node needs, resolved from the command line and the fleet config."""
+
+    region: str
+    vehicle: str
+    keys: KeySpace
+    streams: tuple[BridgedStream, ...]
+    topic_pattern: re.Pattern[str] | None = None
+    namespace: str = "/"
+    executor: str = "single"
+
+
+def message_class(ros_type: str) -> type | None:
+    """The generated rclpy class of `pkg/msg/Type`, or None when the package is not installed."""
+    package, _, name = normalize_type_name(ros_type).split("/")
+    try:
+        return getattr(importlib.import_module(f"{package}.msg"), name)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError):
+        return None
+
+
+class ZenohBridgeNode(Node):
+    """Raw subscriptions for the vehicle's streams, feeding one ZenohForwarder."""
+
+    def __init__(self, settings: BridgeSettings, forwarder: ZenohForwarder, store: TypeStore) -> None:
+        super().__init__(node_name("zenoh_bridge", settings.vehicle))
+        self._settings = settings
+        self._forwarder = forwarder
+        self._store = store
+        self._raw_subscriptions: dict[str, Any] = {}
+        self._warned: set[tuple[str, str]] = set()
+        self.unknown_types = 0
+        self.type_mismatches = 0
+        for stream in settings.streams:
+            self._bridge(stream)
+        self.create_timer(_REPORT_PERIOD_S, self._report)
+        self.create_timer(_GRAPH_SCAN_PERIOD_S, self._scan_graph)
+        if any(stream.batch_ms for stream in settings.streams) or settings.topic_pattern is not None:
+            self.create_timer(_BATCH_TICK_S, lambda: forwarder.flush_due(time.time_ns()))
+
+    def _bridge(self, stream: BridgedStream) -> None:
+        cls = message_class(stream.ros_type)
+        if cls is None:
+            self.unknown_types += 1
+            self._warn_once(stream.topic, "type", f"{stream.topic}: type {stream.ros_type} is not installed; not bridged")
+            return
+        index = self._forwarder.add_stream(stream)
+        forward, now_ns = self._forwarder.forward, time.time_ns
+
+        def on_sample(payload: bytes) -> None:
+            forward(index, payload, now_ns())
+
+        self._raw_subscriptions[stream.topic] = self.create_subscription(
+            cls, stream.topic, on_sample, qos_for(stream.reliable), raw=True
+        )
+        self.get_logger().info(f"bridging {stream.topic} ({stream.ros_type}) -> {stream.key}")
+
+    def _scan_graph(self) -> None:
+        """Check configured types against the graph; bridge new topics matching --topics."""
+        configured = {stream.topic: stream.ros_type for stream in self._settings.streams}
+        for topic, types in self.get_topic_names_and_types():
+            graph_types = {self._normalized(t) for t in types}
+            if topic in configured:
+                if configured[topic] not in graph_types:
+                    self.type_mismatches += 1
+                    self._warn_once(topic, "mismatch", f"{topic}: configured as {configured[topic]} but the graph "
+                                    f"has {', '.join(sorted(graph_types))}; samples will not decode as configured")
+                continue
+            if topic in self._raw_subscriptions or not self._matches(topic):
+                continue
+            ros_type = sorted(graph_types)[0]
+            s = self._settings
+            self._bridge(stream_from_graph(topic, ros_type, s.region, s.vehicle, s.keys, self._store))
+
+    def _matches(self, topic: str) -> bool:
+        pattern = self._settings.topic_pattern
+        namespace = self._settings.namespace.rstrip("/") + "/"
+        return pattern is not None and topic.startswith(namespace) and pattern.fullmatch(topic) is not None
+
+    def _normalized(self, ros_type: str) -> str:
+        try:
+            return normalize_type_name(ros_type)
+        except CodecError:
+            return ros_type
+
+    def _warn_once(self, topic: str, kind: str, message: str) -> None:
+        if (topic, kind) not in self._warned:
+            self._warned.add((topic, kind))
+            self.get_logger().warning(message)
+
+    def _report(self) -> None:
+        parts = []
+        for topic, c in self._forwarder.counters().items():
+            dropped = c.downsampled + c.not_routed + c.malformed + c.put_errors
+            parts.append(f"{topic} fwd {c.forwarded} drop {dropped}"
+                         + (f" (not routed {c.not_routed})" if c.not_routed else "")
+                         + (f" (malformed {c.malformed})" if c.malformed else ""))
+        self.get_logger().info("forwarded/dropped since start: " + ("; ".join(parts) or "no streams"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zenoh_bridge", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", type=Path, help="fleet config (default: the shipped one, unless --topics is given)")
+    parser.add_argument("--vehicle", required=True, help="vehicle name (in the fleet config, or any valid name with --topics)")
+    parser.add_argument("--region", help="region (default: the vehicle's, from the config; required without one)")
+    parser.add_argument("--topics", metavar="REGEX", help="also bridge every topic on the graph that fully matches REGEX")
+    parser.add_argument("--namespace", default="/", help="with --topics: only topics under this namespace")
+    parser.add_argument("--domain-id", type=int, help="ROS domain id (default: the vehicle's, from the config)")
+    parser.add_argument("--executor", choices=EXECUTORS, default="single",
+                        help="rclpy executor (default: single; events is experimental, see telemetry/ros/common.py)")
+    add_session_arguments(parser, default_mode="client")
+    return parser
+
+
+def resolve(args: argparse.Namespace, store: TypeStore) -> tuple[BridgeSettings, SessionOptions, int | None]:
+    """Settings, session options and ROS domain id from the arguments and the fleet config."""
+    pattern = _compile(args.topics) if args.topics else None
+    session = options_from_args(args)
+    if session.config_path is None:
+        session = replace(session, config_path=shipped_file("config/zenoh/vehicle.json5"))
+    if args.config is None and pattern is not None:
+        if not args.region:
+            raise ConfigError("--region is required with --topics and no --config")
+        region, vehicle = validate_name(args.region, "region"), validate_name(args.vehicle, "vehicle")
+        return BridgeSettings(region, vehicle, KeySpace(), (), pattern, args.namespace, args.executor), session, args.domain_id
+    fleet = load_fleet_config(args.config or default_fleet_config_path(), store)
+    vehicle = fleet.vehicle(args.vehicle)
+    keys = KeySpace(fleet.key_root)
+    streams = tuple(stream_from_config(s, vehicle, keys, store) for s in vehicle.streams)
+    if not session.connect:
+        session = replace(session, connect=fleet.region(vehicle.region).router.listen)
+    domain_id = args.domain_id if args.domain_id is not None else vehicle.ros_domain_id
+    settings = BridgeSettings(vehicle.region, vehicle.name, keys, streams, pattern, args.namespace, args.executor)
+    return settings, session, domain_id
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise ConfigError(f"--topics {pattern!r}: not a regular expression: {error}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)s] [%(name)s]: %(message)s")
+    store = TypeStore.from_environment()
+    try:
+        settings, session_options, domain_id = resolve(build_parser().parse_args(split_ros_args(argv)), store)
+        forwarder = ZenohForwarder(settings.keys, settings.region, settings.vehicle, store)
+        zenoh_link = BackgroundSession(session_options, on_open=(forwarder.attach,), name="zenoh_bridge")
+    except TelemetryError as error:
+        print(f"zenoh_bridge: error: {error}", file=sys.stderr)
+        return 1
+    init_ros(argv, domain_id)
+    return run(settings, forwarder, zenoh_link, store)
+
+
+def run(settings: BridgeSettings, forwarder: ZenohForwarder, zenoh_link: BackgroundSession, store: TypeStore) -> int:
+    """Spin the bridge until shutdown (rclpy must be initialised); closes everything it opened."""
+    node = ZenohBridgeNode(settings, forwarder, store)
+    executor = make_executor(settings.executor)
+    executor.add_node(node)
+    try:
+        zenoh_link.start()
+        spin_until_shutdown(executor)
+    finally:
+        forwarder.close()
+        zenoh_link.close()
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Simulated vehicle: motion model and publishing schedule, free of ROS so tests call them directly."""
