@@ -4,7 +4,7 @@ discovered on the graph, and the catalogue the vehicle answers on its meta key."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from telemetry.codec import CodecError, TypeStore
@@ -80,13 +80,25 @@ def stream_from_graph(
     )
 
 
-def catalogue_json(region: str, vehicle: str, streams: Iterable[BridgedStream]) -> bytes:
-    """The vehicle's stream catalogue, answered on telemetry/meta/<region>/<vehicle>."""
+def catalogue_json(
+    region: str,
+    vehicle: str,
+    streams: Iterable[BridgedStream],
+    counters: Mapping[str, Mapping[str, int]] | None = None,
+    health: Mapping[str, int] | None = None,
+) -> bytes:
+    """The vehicle's stream catalogue, answered on telemetry/meta/<region>/<vehicle>.
+
+    `counters` (per topic) and `health` (bridge-wide problems, such as topics whose type is
+    not installed) let an operator or a test see what the bridge dropped and why.
+    """
+    counters = counters or {}
     return json.dumps(
         {
             "version": 1,
             "region": region,
             "vehicle": vehicle,
+            "health": dict(health or {}),
             "streams": [
                 {
                     "topic": s.topic,
@@ -99,6 +111,7 @@ def catalogue_json(region: str, vehicle: str, streams: Iterable[BridgedStream]) 
                     "priority": s.priority.value,
                     "reliable": s.reliable,
                     "stamp_from_header": s.stamp_from_header,
+                    "counters": dict(counters.get(s.topic, {})),
                 }
                 for s in streams
             ],

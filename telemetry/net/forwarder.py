@@ -8,6 +8,7 @@ The ROS side hands every raw sample to `ZenohForwarder.forward()`; this class de
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import struct
 import threading
@@ -78,6 +79,8 @@ class ZenohForwarder:
         self._session: zenoh.Session | None = None
         self._declared: list[Any] = []
         self._lock = threading.Lock()  # guards declarations: attach() runs on the opener thread
+        #: Bridge-wide problem counts (set by the ROS side), reported in the catalogue.
+        self.health: dict[str, int] = {}
 
     @property
     def streams(self) -> list[BridgedStream]:
@@ -205,8 +208,9 @@ class ZenohForwarder:
         # keeps a querier's round trip short (the clock estimate depends on it).
         with self._lock:
             streams = [outlet.stream for outlet in self._outlets]
-        query.reply(self._keys.meta(self._region, self._vehicle), catalogue_json(self._region, self._vehicle, streams),
-                    encoding=zenoh.Encoding.APPLICATION_JSON)
+            counters = {o.stream.topic: dataclasses.asdict(o.counters) for o in self._outlets}
+        catalogue = catalogue_json(self._region, self._vehicle, streams, counters, dict(self.health))
+        query.reply(self._keys.meta(self._region, self._vehicle), catalogue, encoding=zenoh.Encoding.APPLICATION_JSON)
 
     def _answer_clock(self, query: zenoh.Query) -> None:
         query.reply(self._keys.clock(self._region, self._vehicle), _CLOCK_REPLY.pack(time.time_ns()))

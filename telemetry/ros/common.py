@@ -44,11 +44,11 @@ def split_ros_args(argv: Sequence[str]) -> list[str]:
     return remove_ros_args(args=list(argv))[1:]
 
 
-EXECUTORS = ("single", "events")
+EXECUTORS = ("lean", "single", "events")
 
 
 def make_executor(kind: str = "single") -> Executor:
-    """The executor to spin a node with: `single` (default) or `events`.
+    """An rclpy executor: `single` or `events` (`lean` is not an executor: see lean_spinner).
 
     rclpy's EventsExecutor costs about half the CPU per callback where it works, but in the
     ROS 2 Jazzy wheels from PyPI (rclpy 7.1.6) it delivered no callback at all and burned a
@@ -61,7 +61,7 @@ def make_executor(kind: str = "single") -> Executor:
         except ImportError:
             return SingleThreadedExecutor()
         return EventsExecutor()
-    if kind != "single":
+    if kind not in ("single", "lean"):
         raise ValueError(f"executor {kind!r}: expected one of {', '.join(EXECUTORS)}")
     return SingleThreadedExecutor()
 
