@@ -53,6 +53,7 @@ setup(
             "sensor_sim = telemetry.ros.sensor_sim:main",
             "zenoh_bridge = telemetry.ros.zenoh_bridge:main",
             "router = telemetry.net.router:main",
+            "aggregator = telemetry.aggregator.service:main",
         ],
     },
 )

@@ -7,10 +7,9 @@ joined once per batch, so adding a sample costs three appends.
 from __future__ import annotations
 
 from telemetry.codec import TypeStore
+from telemetry.codec.batch import BATCH_TYPE
 
-__all__ = ["SampleBatcher", "BATCH_TYPE"]
-
-BATCH_TYPE = "telemetry/msg/SampleBatch"
+__all__ = ["SampleBatcher"]
 
 
 class SampleBatcher:

@@ -10,6 +10,7 @@ by encoding our message a second time with padding filled with 0xFF.
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from message_values import filled, to_rclpy, to_rosbags
@@ -19,8 +20,7 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from telemetry.codec import TypeStore
 from telemetry.codec.store import source_msg_dir
 
-OWN_TYPES = ["telemetry/msg/SampleBatch", "telemetry/msg/StreamStats",
-             "telemetry/msg/VehicleStats", "telemetry/msg/FleetStatus"]
+OWN_TYPES = sorted(f"telemetry/msg/{path.stem}" for path in (source_msg_dir() or Path()).glob("*.msg"))
 STANDARD_TYPES = ["sensor_msgs/msg/Imu", "nav_msgs/msg/Odometry",
                   "sensor_msgs/msg/NavSatFix", "sensor_msgs/msg/BatteryState"]
 

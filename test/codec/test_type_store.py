@@ -39,7 +39,7 @@ def _arrays_store() -> TypeStore:
 
 def test_own_message_types_are_found_in_msg_folder() -> None:
     assert OWN_TYPES == [
-        "telemetry/msg/FleetStatus", "telemetry/msg/SampleBatch",
+        "telemetry/msg/BadInputCount", "telemetry/msg/FleetStatus", "telemetry/msg/SampleBatch",
         "telemetry/msg/StreamStats", "telemetry/msg/VehicleStats",
     ]
 

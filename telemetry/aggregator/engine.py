@@ -1,0 +1,250 @@
+"""The aggregator's state between ticks: streams, vehicles, bad-input counts, and the
+messages built from them. No Zenoh here: the service feeds it drained records and
+publishes what `snapshot()` returns, so tests can drive it with hand-made input.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from telemetry.aggregator.ingest import BadInput, Drained, Inbox, parse_attachments
+from telemetry.aggregator.messages import MessageBuilder, StreamRow, VehicleRow
+from telemetry.codec import CodecError, TypeStore
+from telemetry.codec.attachment import ATTACHMENT_VERSION
+from telemetry.codec.batch import read_batch
+from telemetry.fleet.buffer import StreamBuffer
+from telemetry.fleet.clock import ClockEstimate
+from telemetry.fleet.sequence import SequenceTracker, jump_limit_for
+from telemetry.fleet.stats import stale_after_ns, window_stats
+from telemetry.fleet.status import StatusChange, VehiclePresence, VehicleStatus
+
+__all__ = ["EngineSettings", "FleetEngine", "Snapshot"]
+
+_log = logging.getLogger(__name__)
+_NS = 1_000_000_000
+_BAD_INPUT_LOG_PERIOD_NS = 60 * _NS
+#: A tick bringing more than this many times the expected samples counts as a flood.
+_FLOOD_FACTOR = 10.0
+
+CatalogueLookup = Callable[[str, str], object | None]
+ClockLookup = Callable[[str, str], ClockEstimate | None]
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    window_s: float = 5.0
+    evict_after_s: float = 600.0
+    expected_hz: Mapping[tuple[str, str, str], float] = field(default_factory=dict)
+
+
+@dataclass
+class _Stream:
+    key: str
+    region: str
+    vehicle: str
+    topic: str
+    ros_type: str
+    batched: bool
+    first_seen_ns: int
+    buffer: StreamBuffer = field(default_factory=StreamBuffer)
+    tracker: SequenceTracker = field(default_factory=SequenceTracker)
+    last_ingest_ns: int = 0
+
+
+@dataclass
+class _Vehicle:
+    region: str
+    name: str
+    presence: VehiclePresence
+    token_present: bool = False
+    bad_input: dict[str, int] = field(default_factory=dict)
+    logged_bad_ns: int = -_BAD_INPUT_LOG_PERIOD_NS
+    last_activity_ns: int = 0
+    changes: list[StatusChange] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one tick publishes, and what it forgot."""
+
+    vehicle_stats: dict[tuple[str, str], bytes]
+    fleet_status: bytes
+    changes: list[tuple[str, str, StatusChange]]
+    evicted: list[tuple[str, str]]
+    evicted_streams: list[str]
+
+
+class FleetEngine:
+    """Per-stream buffers and trackers, per-vehicle presence, and the stats built from them."""
+
+    def __init__(self, store: TypeStore, settings: EngineSettings, region: str | None = None) -> None:
+        self._store = store
+        self._settings = settings
+        self._builder = MessageBuilder(store, regions=(region,) if region else ())
+        self._streams: dict[str, _Stream] = {}
+        self._vehicles: dict[tuple[str, str], _Vehicle] = {}
+        self._to_probe: list[tuple[str, str]] = []
+        self._expected: dict[str, float | None] = {}
+
+    # --- ingest ----------------------------------------------------------------------
+
+    def ingest(self, drained: Drained, now_ns: int) -> None:
+        """Fold one tick's records into the streams, vehicles and counters."""
+        for (region, vehicle), counts in drained.bad.items():
+            target = self._vehicle(region, vehicle, now_ns)
+            for kind, count in counts.items():
+                target.bad_input[kind] = target.bad_input.get(kind, 0) + count
+        for region, vehicle, alive, at_ns in drained.presence:
+            target = self._vehicle(region, vehicle, at_ns)
+            target.token_present = alive
+            target.last_activity_ns = max(target.last_activity_ns, at_ns)
+            if alive:
+                self._to_probe.append((region, vehicle))
+        for key, inbox in drained.inboxes.items():
+            if len(inbox.receive_ns) or inbox.batches:
+                self._ingest_stream(key, inbox, now_ns)
+
+    def vehicles_to_probe(self) -> list[tuple[str, str]]:
+        """Vehicles whose token (re)appeared since the last call: ask for catalogue and clock."""
+        due, self._to_probe = self._to_probe, []
+        return due
+
+    def _ingest_stream(self, key: str, inbox: Inbox, now_ns: int) -> None:
+        parsed = inbox.parsed
+        assert parsed.region is not None and parsed.vehicle is not None and parsed.topic is not None
+        vehicle = self._vehicle(parsed.region, parsed.vehicle, now_ns)
+        stream = self._streams.get(key)
+        if stream is None:
+            stream = _Stream(key, parsed.region, parsed.vehicle, parsed.topic, inbox.ros_type,
+                             bool(inbox.batches), now_ns, last_ingest_ns=now_ns)
+            self._streams[key] = stream
+            self._to_probe.append((parsed.region, parsed.vehicle))
+        columns = self._data_columns(inbox, vehicle) if len(inbox.receive_ns) else self._batch_columns(inbox, vehicle, stream)
+        if columns is None:
+            return
+        receive_ns, source_ns, sequence, size = columns
+        expected = self._expected.get(key)
+        stream.tracker.jump_limit = jump_limit_for(expected)
+        gaps = stream.tracker.update(sequence)
+        if gaps.jumps:
+            self._bad(vehicle, BadInput.SEQUENCE_JUMP, gaps.jumps)
+        if expected and len(sequence) > _FLOOD_FACTOR * expected * max(now_ns - stream.last_ingest_ns, _NS // 10) / _NS:
+            self._bad(vehicle, BadInput.FLOOD, 1)
+        stream.last_ingest_ns = now_ns
+        stream.buffer.extend(receive_ns, source_ns, sequence, size)
+        vehicle.last_activity_ns = now_ns
+
+    def _data_columns(self, inbox: Inbox, vehicle: _Vehicle) -> tuple[np.ndarray, ...] | None:
+        attachments = parse_attachments(inbox.attachments)
+        known = attachments["version"] == ATTACHMENT_VERSION
+        unknown = int(known.size - np.count_nonzero(known))
+        if unknown:
+            self._bad(vehicle, BadInput.UNKNOWN_VERSION, unknown)
+        if not known.any():
+            return None
+        receive_ns = np.frombuffer(inbox.receive_ns, dtype=np.int64)[known]
+        size = np.frombuffer(inbox.size, dtype=np.int64)[known]
+        return receive_ns, attachments["source_ns"][known], attachments["sequence"][known], size
+
+    def _batch_columns(self, inbox: Inbox, vehicle: _Vehicle, stream: _Stream) -> tuple[np.ndarray, ...] | None:
+        parts: list[tuple[np.ndarray, ...]] = []
+        for receive_ns, payload in inbox.batches:
+            try:
+                batch = read_batch(self._store, payload)
+            except CodecError as error:
+                self._bad(vehicle, BadInput.BAD_BATCH, 1, str(error))
+                continue
+            stream.ros_type = stream.ros_type or batch.ros_type
+            parts.append((np.full(batch.sequence.size, receive_ns, dtype=np.int64), batch.source_ns,
+                          batch.sequence, batch.size))
+        if not parts:
+            return None
+        return tuple(np.concatenate(column) for column in zip(*parts))
+
+    def _bad(self, vehicle: _Vehicle, kind: str, count: int, detail: str = "") -> None:
+        vehicle.bad_input[kind] = vehicle.bad_input.get(kind, 0) + count
+        if detail:
+            _log.debug("%s/%s: %s: %s", vehicle.region, vehicle.name, kind, detail)
+
+    def _vehicle(self, region: str, name: str, now_ns: int) -> _Vehicle:
+        vehicle = self._vehicles.get((region, name))
+        if vehicle is None:
+            vehicle = _Vehicle(region, name, VehiclePresence(now_ns), last_activity_ns=now_ns)
+            self._vehicles[(region, name)] = vehicle
+        return vehicle
+
+    # --- snapshot --------------------------------------------------------------------
+
+    def snapshot(self, now_ns: int, catalogue_of: CatalogueLookup, clock_of: ClockLookup) -> Snapshot:
+        """Stats for every vehicle and the fleet, as CDR messages; forget the long silent."""
+        evicted_streams = self._evict_streams(now_ns)
+        window_ns = int(self._settings.window_s * _NS)
+        rows: dict[tuple[str, str], list[StreamRow]] = {key: [] for key in self._vehicles}
+        for stream in self._streams.values():
+            expected = self._expected_hz(stream, catalogue_of)
+            self._expected[stream.key] = expected
+            clock = clock_of(stream.region, stream.vehicle)
+            stream.buffer.trim(now_ns - window_ns)
+            stats = window_stats(
+                *stream.buffer.columns(), now_ns=now_ns, window_ns=window_ns, expected_hz=expected,
+                first_seen_ns=stream.first_seen_ns, last_receive_ns=stream.buffer.last_receive_ns,
+                clock_offset_ns=clock.offset_ns if clock else None, jump_limit=stream.tracker.jump_limit,
+            )
+            rows[(stream.region, stream.vehicle)].append(StreamRow(stream.topic, stream.ros_type, stream.batched, stats, stream.tracker))
+        changes, evicted, payloads, summaries = [], [], {}, []
+        for key, vehicle in list(self._vehicles.items()):
+            stream_rows = sorted(rows.get(key, []), key=lambda row: row.topic)
+            change = vehicle.presence.update(now_ns, token_present=vehicle.token_present,
+                                             streams_stale=[row.stats.stale for row in stream_rows])
+            if change is not None:
+                changes.append((vehicle.region, vehicle.name, change))
+                _log.info("%s/%s: %s -> %s", vehicle.region, vehicle.name, change.old.name, change.new.name)
+            if self._evictable(vehicle, stream_rows, now_ns):
+                del self._vehicles[key]
+                evicted.append(key)
+                continue
+            self._log_bad_input(vehicle, now_ns)
+            row = VehicleRow(vehicle.region, vehicle.name, vehicle.presence.status, vehicle.presence.since_ns,
+                             clock_of(vehicle.region, vehicle.name), dict(vehicle.bad_input), stream_rows)
+            payloads[key] = self._builder.vehicle_stats(row, now_ns)
+            summaries.append(row)
+        return Snapshot(payloads, self._builder.fleet_status(summaries, now_ns), changes, evicted, evicted_streams)
+
+    def _expected_hz(self, stream: _Stream, catalogue_of: CatalogueLookup) -> float | None:
+        catalogue = catalogue_of(stream.region, stream.vehicle)
+        if catalogue is not None:
+            rate = getattr(catalogue, "expected_hz", {}).get(stream.topic)
+            if rate:
+                return float(rate)
+        configured = self._settings.expected_hz.get((stream.region, stream.vehicle, stream.topic))
+        return float(configured) if configured else None
+
+    def _evict_streams(self, now_ns: int) -> list[str]:
+        limit_ns = int(self._settings.evict_after_s * _NS)
+        gone = [key for key, s in self._streams.items()
+                if now_ns - (s.buffer.last_receive_ns or s.first_seen_ns) > limit_ns]
+        for key in gone:
+            del self._streams[key]
+            self._expected.pop(key, None)
+        return gone
+
+    def _evictable(self, vehicle: _Vehicle, rows: list[StreamRow], now_ns: int) -> bool:
+        silent_ns = now_ns - vehicle.last_activity_ns
+        return (not rows and vehicle.presence.status is VehicleStatus.OFFLINE
+                and silent_ns > int(self._settings.evict_after_s * _NS))
+
+    def _log_bad_input(self, vehicle: _Vehicle, now_ns: int) -> None:
+        """At most one line per source per minute, with the totals so far."""
+        if vehicle.bad_input and now_ns - vehicle.logged_bad_ns >= _BAD_INPUT_LOG_PERIOD_NS:
+            vehicle.logged_bad_ns = now_ns
+            counts = ", ".join(f"{kind} {count}" for kind, count in sorted(vehicle.bad_input.items()))
+            _log.warning("%s/%s: rejected input since start: %s", vehicle.region, vehicle.name, counts)
+
+
+def finite_or_nan(value: float | None) -> float:
+    return float(value) if value is not None and math.isfinite(value) else math.nan

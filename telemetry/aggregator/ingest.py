@@ -1,0 +1,189 @@
+"""The aggregator's Zenoh callbacks: record each sample in as few operations as possible.
+
+A data sample costs: one dict lookup by key, the receive time, and three appends (the raw
+32 attachment bytes, the receive time, the payload size). The attachments are parsed later,
+on the aggregator's tick, all at once with numpy (`parse_attachments`), so the callback
+never decodes anything. A batch is kept whole and decoded on the tick.
+
+Everything the callbacks fill is swapped out under one lock by `Ingest.drain()`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from array import array
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from telemetry.codec.attachment import ATTACHMENT_SIZE, ATTACHMENT_VERSION
+from telemetry.errors import KeyExprError
+from telemetry.keys import KeyKind, KeySpace, ParsedKey
+
+__all__ = ["ATTACHMENT_DTYPE", "BadInput", "Inbox", "Ingest", "parse_attachments"]
+
+#: numpy view of the attachment layout in telemetry/codec/attachment.py (version 1).
+ATTACHMENT_DTYPE = np.dtype(
+    [("version", "u1"), ("flags", "u1"), ("reserved", "V6"), ("sequence", "<u8"),
+     ("source_ns", "<i8"), ("send_ns", "<i8")]
+)
+assert ATTACHMENT_DTYPE.itemsize == ATTACHMENT_SIZE
+
+_MAX_REMEMBERED_KEYS = 10_000
+
+
+class BadInput:
+    """Names of the bad-input counters, as reported per source."""
+
+    NO_ATTACHMENT = "no_attachment"
+    BAD_ATTACHMENT = "bad_attachment"  # wrong length
+    UNKNOWN_VERSION = "unknown_version"
+    BAD_KEY = "bad_key"
+    BAD_BATCH = "bad_batch"
+    SEQUENCE_JUMP = "sequence_jump"
+    FLOOD = "flood"
+
+
+@dataclass
+class Inbox:
+    """What arrived for one stream since the last tick."""
+
+    parsed: ParsedKey
+    attachments: bytearray = field(default_factory=bytearray)
+    receive_ns: array = field(default_factory=lambda: array("q"))
+    size: array = field(default_factory=lambda: array("q"))
+    batches: list[tuple[int, bytes]] = field(default_factory=list)
+    ros_type: str = ""
+
+
+@dataclass
+class Drained:
+    """One tick's worth of input: per-stream inboxes and per-source bad-input counts."""
+
+    inboxes: dict[str, Inbox]
+    bad: dict[tuple[str, str], dict[str, int]]  # (region, vehicle) -> counter -> count
+    presence: list[tuple[str, str, bool, int]]  # (region, vehicle, alive, time ns)
+
+
+def parse_attachments(raw: bytes | bytearray) -> np.ndarray:
+    """All attachments of one inbox as a structured array (no copy)."""
+    return np.frombuffer(raw, dtype=ATTACHMENT_DTYPE)
+
+
+class Ingest:
+    """Zenoh callbacks for data, batches and liveliness; `drain()` hands their work over."""
+
+    def __init__(self, keys: KeySpace) -> None:
+        self._keys = keys
+        self._lock = threading.Lock()
+        self._inboxes: dict[str, Inbox] = {}
+        self._parsed: dict[str, ParsedKey | None] = {}
+        self._bad: dict[tuple[str, str], dict[str, int]] = {}
+        self._presence: list[tuple[str, str, bool, int]] = []
+
+    def on_data(self, sample: Any) -> None:
+        """A single sample on telemetry/data/...: the hot path."""
+        receive_ns = time.time_ns()
+        key = str(sample.key_expr)
+        attachment = sample.attachment
+        with self._lock:
+            inbox = self._inboxes.get(key)
+            if inbox is None:
+                inbox = self._new_inbox(key, KeyKind.DATA, sample)
+                if inbox is None:
+                    return
+            if attachment is None:
+                self._count(inbox.parsed, BadInput.NO_ATTACHMENT)
+                return
+            raw = attachment.to_bytes()
+            if len(raw) != ATTACHMENT_SIZE:
+                self._count(inbox.parsed, BadInput.BAD_ATTACHMENT)
+                return
+            inbox.attachments += raw
+            inbox.receive_ns.append(receive_ns)
+            inbox.size.append(len(sample.payload))
+
+    def on_batch(self, sample: Any) -> None:
+        """A SampleBatch on telemetry/batch/...: kept whole, decoded on the tick."""
+        receive_ns = time.time_ns()
+        key = str(sample.key_expr)
+        payload = sample.payload.to_bytes()
+        with self._lock:
+            inbox = self._inboxes.get(key)
+            if inbox is None:
+                inbox = self._new_inbox(key, KeyKind.BATCH, sample)
+                if inbox is None:
+                    return
+            inbox.batches.append((receive_ns, payload))
+
+    def on_liveliness(self, sample: Any) -> None:
+        """A vehicle's token appeared (PUT) or went away (DELETE)."""
+        now_ns = time.time_ns()
+        try:
+            parsed = self._keys.parse(str(sample.key_expr))
+        except KeyExprError:
+            return
+        if parsed.kind is not KeyKind.ALIVE or parsed.region is None or parsed.vehicle is None:
+            return
+        alive = str(sample.kind).upper().endswith("PUT")
+        with self._lock:
+            self._presence.append((parsed.region, parsed.vehicle, alive, now_ns))
+
+    def drain(self) -> Drained:
+        """Everything recorded since the last call; the callbacks start on fresh buffers."""
+        with self._lock:
+            drained = Drained(self._inboxes, self._bad, self._presence)
+            self._inboxes = {key: Inbox(inbox.parsed, ros_type=inbox.ros_type) for key, inbox in drained.inboxes.items()}
+            self._bad, self._presence = {}, []
+        return drained
+
+    def forget(self, key: str) -> None:
+        """Stop tracking a stream (evicted after a long silence); it is re-created if it returns."""
+        with self._lock:
+            self._inboxes.pop(key, None)
+            self._parsed.pop(key, None)
+
+    def _new_inbox(self, key: str, kind: KeyKind, sample: Any) -> Inbox | None:
+        if key in self._parsed and self._parsed[key] is None:
+            self._count_bad_key(key)
+            return None
+        try:
+            parsed: ParsedKey | None = self._keys.parse(key)
+        except KeyExprError:
+            parsed = None
+        if parsed is None or parsed.kind is not kind:
+            if len(self._parsed) >= _MAX_REMEMBERED_KEYS:  # a rogue source inventing keys
+                self._parsed = {k: v for k, v in self._parsed.items() if v is not None}
+            self._parsed[key] = None
+            self._count_bad_key(key)
+            return None
+        self._parsed[key] = parsed
+        encoding = str(sample.encoding)
+        ros_type = encoding.partition(";")[2] if ";" in encoding else ""
+        inbox = Inbox(parsed, ros_type=ros_type)
+        self._inboxes[key] = inbox
+        return inbox
+
+    def _count(self, parsed: ParsedKey | None, what: str) -> None:
+        source = (parsed.region or "?", parsed.vehicle or "?") if parsed is not None else ("?", "?")
+        self._count_source(source, what)
+
+    def _count_bad_key(self, key: str) -> None:
+        """A key that does not parse is charged to the region/vehicle its chunks name, if any."""
+        chunks = key.split("/")[1 + self._keys.root.count("/"):]
+        region = chunks[1] if len(chunks) > 1 and chunks[1] else "?"
+        vehicle = chunks[2] if len(chunks) > 2 and chunks[2] else "?"
+        self._count_source((region[:64], vehicle[:64]), BadInput.BAD_KEY)
+
+    def _count_source(self, source: tuple[str, str], what: str) -> None:
+        if source not in self._bad and len(self._bad) >= _MAX_REMEMBERED_KEYS:
+            source = ("?", "?")
+        counters = self._bad.setdefault(source, {})
+        counters[what] = counters.get(what, 0) + 1
+
+
+def check_versions(attachments: np.ndarray) -> np.ndarray:
+    """Mask of attachments whose layout version this build reads."""
+    return attachments["version"] == ATTACHMENT_VERSION
