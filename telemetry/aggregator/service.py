@@ -30,6 +30,7 @@ from telemetry.codec import TypeStore
 from telemetry.config import FleetConfig, load_fleet_config
 from telemetry.errors import TelemetryError
 from telemetry.keys import KeyKind, KeySpace, validate_name
+from telemetry.net.declarations import undeclare_all
 from telemetry.net.session import BackgroundSession, SessionOptions, add_session_arguments, options_from_args
 
 __all__ = ["AggregatorService", "main"]
@@ -112,12 +113,7 @@ class AggregatorService:
 
     def close(self) -> None:
         self._prober.stop()
-        for declared in reversed(self._declared):
-            try:
-                declared.undeclare()
-            except zenoh.ZError as error:
-                _log.debug("undeclare failed: %s", error)
-        self._declared.clear()
+        undeclare_all(self._declared)
 
     def _answer_stats(self, query: zenoh.Query) -> None:
         # Replies are non-blocking enqueues; answering here keeps the query's latency low.

@@ -26,6 +26,7 @@ from telemetry.codec.attachment import pack_fields
 from telemetry.codec.stamp import header_stamp_ns
 from telemetry.config import Priority
 from telemetry.keys import KeySpace
+from telemetry.net.declarations import undeclare_all
 
 __all__ = ["StreamCounters", "ZenohForwarder"]
 
@@ -160,12 +161,7 @@ class ZenohForwarder:
                 if outlet.batcher is not None and len(outlet.batcher) and outlet.publisher is not None:
                     self._flush(outlet)
                 outlet.publisher = None
-            for declared in reversed(self._declared):
-                try:
-                    declared.undeclare()
-                except zenoh.ZError as error:
-                    _log.debug("undeclare failed: %s", error)
-            self._declared.clear()
+            undeclare_all(self._declared)
             self._session = None
 
     def _flush(self, outlet: _Outlet) -> None:
