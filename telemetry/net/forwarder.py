@@ -135,9 +135,9 @@ class ZenohForwarder:
             return
         outlet.sequence += 1
         if outlet.batcher is not None:
-            outlet.batcher.add(outlet.sequence, source_ns, payload, receive_ns)
-            if outlet.batcher.due(receive_ns):
+            if outlet.batcher.due(receive_ns):  # the batch is full before this sample joins
                 self._flush(outlet)
+            outlet.batcher.add(outlet.sequence, source_ns, payload, receive_ns)
             return
         try:
             publisher.put(payload, attachment=pack_fields(outlet.sequence, source_ns, time.time_ns(), outlet.flags))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import rclpy
+from rclpy._rclpy_pybind11 import RCLError
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -137,7 +138,12 @@ class SensorSimNode(Node):
             stream = self._streams[index]
             stamp_ns = time.time_ns()
             stream.fill(stream.message, self._model.state_at((stamp_ns - start_wall_ns) / 1e9), stamp_ns)
-            stream.publisher.publish(stream.message)
+            try:
+                stream.publisher.publish(stream.message)
+            except RCLError:
+                if self.context.ok():
+                    raise
+                return  # Ctrl-C or SIGTERM shut the context down under us: stop quietly
             stream.published += 1
             lateness.add(now_ns - deadline_ns)
             schedule.mark_sent(index, now_ns)

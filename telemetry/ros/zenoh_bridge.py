@@ -118,12 +118,14 @@ class ZenohBridgeNode(Node):
         """Check configured types against the graph; bridge new topics matching --topics."""
         configured = {stream.topic: stream.ros_type for stream in self._settings.streams}
         for topic, types in self.get_topic_names_and_types():
-            graph_types = {self._normalized(t) for t in types}
             if topic in configured:
-                if configured[topic] not in graph_types:
+                # Only the publishers' types count: the graph also lists our own subscription.
+                published = {self._normalized(i.topic_type) for i in self.get_publishers_info_by_topic(topic)}
+                if published and configured[topic] not in published:
                     self._problem_once(topic, "type_mismatches", f"{topic}: configured as {configured[topic]} but the graph "
-                                    f"has {', '.join(sorted(graph_types))}; samples will not decode as configured")
+                                       f"has {', '.join(sorted(published))} (publishers); not forwarded")
                 continue
+            graph_types = {self._normalized(t) for t in types}
             if topic in self._raw_subscriptions or not self._matches(topic):
                 continue
             ros_type = sorted(graph_types)[0]
