@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from telemetry.aggregator.ingest import BadInput, Drained, Inbox, parse_attachments
+from telemetry.aggregator.ingest import UNKNOWN_SOURCE, BadInput, Drained, Inbox, parse_attachments
 from telemetry.aggregator.messages import MessageBuilder, StreamRow, VehicleRow
 from telemetry.codec import CodecError, TypeStore
 from telemetry.codec.attachment import ATTACHMENT_VERSION
@@ -30,6 +30,8 @@ _NS = 1_000_000_000
 _BAD_INPUT_LOG_PERIOD_NS = 60 * _NS
 #: A tick bringing more than this many times the expected samples counts as a flood.
 _FLOOD_FACTOR = 10.0
+#: Bad input naming a vehicle not yet known is charged to it only below this many vehicles.
+MAX_VEHICLES = 2_000
 
 CatalogueLookup = Callable[[str, str], object | None]
 ClockLookup = Callable[[str, str], ClockEstimate | None]
@@ -82,10 +84,12 @@ class Snapshot:
 class FleetEngine:
     """Per-stream buffers and trackers, per-vehicle presence, and the stats built from them."""
 
-    def __init__(self, store: TypeStore, settings: EngineSettings, region: str | None = None) -> None:
+    def __init__(
+        self, store: TypeStore, settings: EngineSettings, region: str | None = None, aggregator_id: str = ""
+    ) -> None:
         self._store = store
         self._settings = settings
-        self._builder = MessageBuilder(store, regions=(region,) if region else ())
+        self._builder = MessageBuilder(store, regions=(region,) if region else (), aggregator_id=aggregator_id)
         self._streams: dict[str, _Stream] = {}
         self._vehicles: dict[tuple[str, str], _Vehicle] = {}
         self._to_probe: list[tuple[str, str]] = []
@@ -96,6 +100,8 @@ class FleetEngine:
     def ingest(self, drained: Drained, now_ns: int) -> None:
         """Fold one tick's records into the streams, vehicles and counters."""
         for (region, vehicle), counts in drained.bad.items():
+            if (region, vehicle) not in self._vehicles and len(self._vehicles) >= MAX_VEHICLES:
+                region, vehicle = UNKNOWN_SOURCE, UNKNOWN_SOURCE  # a rogue inventing names
             target = self._vehicle(region, vehicle, now_ns)
             for kind, count in counts.items():
                 target.bad_input[kind] = target.bad_input.get(kind, 0) + count
@@ -159,7 +165,7 @@ class FleetEngine:
             except CodecError as error:
                 self._bad(vehicle, BadInput.BAD_BATCH, 1, str(error))
                 continue
-            stream.ros_type = stream.ros_type or batch.ros_type
+            stream.ros_type = batch.ros_type or stream.ros_type
             parts.append((np.full(batch.sequence.size, receive_ns, dtype=np.int64), batch.source_ns,
                           batch.sequence, batch.size))
         if not parts:

@@ -20,7 +20,7 @@ import numpy as np
 
 from telemetry.codec.attachment import ATTACHMENT_SIZE, ATTACHMENT_VERSION
 from telemetry.errors import KeyExprError
-from telemetry.keys import KeyKind, KeySpace, ParsedKey
+from telemetry.keys import KeyKind, KeySpace, ParsedKey, validate_name
 
 __all__ = ["ATTACHMENT_DTYPE", "BadInput", "Inbox", "Ingest", "parse_attachments"]
 
@@ -32,6 +32,14 @@ ATTACHMENT_DTYPE = np.dtype(
 assert ATTACHMENT_DTYPE.itemsize == ATTACHMENT_SIZE
 
 _MAX_REMEMBERED_KEYS = 10_000
+#: Region and vehicle name charged with input that names no valid source.
+UNKNOWN_SOURCE = "_unknown"
+_UNKNOWN = (UNKNOWN_SOURCE, UNKNOWN_SOURCE)
+#: What the callbacks may hold between two ticks (48 bytes a single sample, batches whole):
+#: beyond it, input is dropped and counted as overload, so memory stays bounded when the
+#: aggregator cannot keep up.
+MAX_PENDING_SAMPLES = 1_000_000
+MAX_PENDING_BATCH_BYTES = 64 * 1024 * 1024
 
 
 class BadInput:
@@ -44,6 +52,7 @@ class BadInput:
     BAD_BATCH = "bad_batch"
     SEQUENCE_JUMP = "sequence_jump"
     FLOOD = "flood"
+    OVERLOAD = "overload"  # dropped because the aggregator fell behind (MAX_PENDING_*)
 
 
 @dataclass
@@ -82,6 +91,8 @@ class Ingest:
         self._parsed: dict[str, ParsedKey | None] = {}
         self._bad: dict[tuple[str, str], dict[str, int]] = {}
         self._presence: list[tuple[str, str, bool, int]] = []
+        self._pending_samples = 0
+        self._pending_batch_bytes = 0
 
     def on_data(self, sample: Any) -> None:
         """A single sample on telemetry/data/...: the hot path."""
@@ -101,6 +112,10 @@ class Ingest:
             if len(raw) != ATTACHMENT_SIZE:
                 self._count(inbox.parsed, BadInput.BAD_ATTACHMENT)
                 return
+            if self._pending_samples >= MAX_PENDING_SAMPLES:
+                self._count(inbox.parsed, BadInput.OVERLOAD)
+                return
+            self._pending_samples += 1
             inbox.attachments += raw
             inbox.receive_ns.append(receive_ns)
             inbox.size.append(len(sample.payload))
@@ -116,6 +131,10 @@ class Ingest:
                 inbox = self._new_inbox(key, KeyKind.BATCH, sample)
                 if inbox is None:
                     return
+            if self._pending_batch_bytes + len(payload) > MAX_PENDING_BATCH_BYTES:
+                self._count(inbox.parsed, BadInput.OVERLOAD)
+                return
+            self._pending_batch_bytes += len(payload)
             inbox.batches.append((receive_ns, payload))
 
     def on_liveliness(self, sample: Any) -> None:
@@ -137,6 +156,7 @@ class Ingest:
             drained = Drained(self._inboxes, self._bad, self._presence)
             self._inboxes = {key: Inbox(inbox.parsed, ros_type=inbox.ros_type) for key, inbox in drained.inboxes.items()}
             self._bad, self._presence = {}, []
+            self._pending_samples = self._pending_batch_bytes = 0
         return drained
 
     def forget(self, key: str) -> None:
@@ -167,21 +187,30 @@ class Ingest:
         return inbox
 
     def _count(self, parsed: ParsedKey | None, what: str) -> None:
-        source = (parsed.region or "?", parsed.vehicle or "?") if parsed is not None else ("?", "?")
+        source = (parsed.region or UNKNOWN_SOURCE, parsed.vehicle or UNKNOWN_SOURCE) if parsed else _UNKNOWN
         self._count_source(source, what)
 
     def _count_bad_key(self, key: str) -> None:
-        """A key that does not parse is charged to the region/vehicle its chunks name, if any."""
+        """A key that does not parse is charged to the region/vehicle its chunks name, when
+        those are valid names (so the stats key can carry them), else to the unknown source."""
         chunks = key.split("/")[1 + self._keys.root.count("/"):]
-        region = chunks[1] if len(chunks) > 1 and chunks[1] else "?"
-        vehicle = chunks[2] if len(chunks) > 2 and chunks[2] else "?"
-        self._count_source((region[:64], vehicle[:64]), BadInput.BAD_KEY)
+        region = _source_name(chunks[1] if len(chunks) > 1 else "")
+        vehicle = _source_name(chunks[2] if len(chunks) > 2 else "")
+        self._count_source((region, vehicle) if UNKNOWN_SOURCE not in (region, vehicle) else _UNKNOWN, BadInput.BAD_KEY)
 
     def _count_source(self, source: tuple[str, str], what: str) -> None:
         if source not in self._bad and len(self._bad) >= _MAX_REMEMBERED_KEYS:
-            source = ("?", "?")
+            source = _UNKNOWN
         counters = self._bad.setdefault(source, {})
         counters[what] = counters.get(what, 0) + 1
+
+
+def _source_name(chunk: str) -> str:
+    """`chunk` when it is a valid region or vehicle name, else UNKNOWN_SOURCE."""
+    try:
+        return validate_name(chunk[:64], "source")
+    except KeyExprError:
+        return UNKNOWN_SOURCE
 
 
 def check_versions(attachments: np.ndarray) -> np.ndarray:

@@ -56,7 +56,7 @@ class AggregatorService:
         self._settings = settings
         self._keys = settings.keys
         self._ingest = Ingest(settings.keys)
-        self._engine = FleetEngine(store, settings.engine, settings.region)
+        self._engine = FleetEngine(store, settings.engine, settings.region, aggregator_id=str(session.info.zid()))
         self._prober = Prober(session, settings.keys)
         self._declared: list[Any] = []
         self._lock = threading.Lock()
@@ -77,7 +77,7 @@ class AggregatorService:
             session.declare_queryable(keys.fleet(), self._answer_fleet),
         ]
         self._prober.start()
-        _log.info("aggregating %s (window %.1f s, tick %.1f s)",
+        _log.info("aggregating %s (window %g s, tick %g s)",
                   keys.selector(KeyKind.DATA, region), self._settings.engine.window_s, self._settings.tick_s)
 
     def tick(self, now_ns: int | None = None) -> None:
@@ -92,10 +92,15 @@ class AggregatorService:
         for key in snapshot.evicted_streams:
             self._ingest.forget(key)
         for (region, vehicle), payload in snapshot.vehicle_stats.items():
-            self._session.put(self._keys.stats(region, vehicle), payload, encoding=self._stats_encoding)
+            try:
+                self._session.put(self._keys.stats(region, vehicle), payload, encoding=self._stats_encoding)
+            except TelemetryError as error:  # one unpublishable name must not stop the others
+                _log.warning("%s/%s: stats not published: %s", region, vehicle, error)
         self._session.put(self._keys.fleet(), snapshot.fleet_status, encoding=self._fleet_encoding)
         with self._lock:
-            self._latest_stats = {self._keys.stats(r, v): p for (r, v), p in snapshot.vehicle_stats.items()}
+            self._latest_stats = {
+                self._keys.stats(r, v): p for (r, v), p in snapshot.vehicle_stats.items() if _publishable(r, v)
+            }
             self._latest_fleet = snapshot.fleet_status
 
     def run(self, stop: threading.Event) -> None:
@@ -129,6 +134,15 @@ class AggregatorService:
             latest = self._latest_fleet
         if latest is not None:
             query.reply(self._keys.fleet(), latest, encoding=self._fleet_encoding)
+
+
+def _publishable(region: str, vehicle: str) -> bool:
+    try:
+        validate_name(region, "region")
+        validate_name(vehicle, "vehicle")
+    except TelemetryError:
+        return False
+    return True
 
 
 def expected_rates(fleet: FleetConfig | None) -> dict[tuple[str, str, str], float]:

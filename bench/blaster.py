@@ -1,0 +1,154 @@
+"""A load generator for the aggregator benchmark: many streams, single samples or batches, fast.
+
+    python bench/blaster.py --connect tcp/127.0.0.1:7447 --vehicles 5 --streams-per-vehicle 100 \
+        --rate-hz 100 [--batch 50] [--prefix p0]
+
+Keys follow DESIGN.md (`telemetry/data/bench/<prefix>-v<i>/s<j>` or `telemetry/batch/...`)
+with real 32-byte attachments (or real msg/SampleBatch CDR) and consecutive sequences per
+stream, so the aggregator does the work it does for a real fleet. Payloads are 316 bytes
+(the size of a serialized sensor_msgs/Imu). Rounds run on absolute deadlines at `--rate-hz`
+per stream; `--rate-hz 0` sends as fast as it can. Congestion control is BLOCK, so a slow
+consumer slows the blaster down instead of losing samples: what arrives is what the chain
+sustains. Prints `blaster ready` once declared, and `blaster sent N samples in S s` on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import zenoh  # noqa: E402
+
+from telemetry.codec import TypeStore  # noqa: E402
+from telemetry.codec.attachment import ATTACHMENT_STRUCT, ATTACHMENT_VERSION, FLAG_STAMP_FROM_HEADER  # noqa: E402
+from telemetry.codec.batch import read_batch  # noqa: E402
+from telemetry.net import BackgroundSession, SessionOptions  # noqa: E402
+
+PAYLOAD_BYTES = 316
+_MAGIC_SEQUENCE = 0x5E9_0000_0000_0000
+_MAGIC_SOURCE = 0x50C_0000_0000_0000
+
+
+class BatchTemplate:
+    """One msg/SampleBatch of `count` samples, encoded once; sequences and times patched in place.
+
+    The encoded layout is fixed for a fixed count and type, so the sequence and source-time
+    arrays sit at constant offsets: found once by searching for marker values, checked by
+    decoding a patched copy.
+    """
+
+    def __init__(self, store: TypeStore, count: int, payload_bytes: int = PAYLOAD_BYTES) -> None:
+        batch_type = store.message_class("telemetry/msg/SampleBatch")
+        marker = batch_type(
+            version=batch_type.VERSION,
+            ros_type="sensor_msgs/msg/Imu",
+            stamp_from_header=True,
+            sequence=[_MAGIC_SEQUENCE + i for i in range(count)],
+            source_time_ns=[_MAGIC_SOURCE + i for i in range(count)],
+            size=[payload_bytes] * count,
+            data=bytes(payload_bytes * count),
+        )
+        self.count = count
+        self.template = store.encode(marker)
+        self._sequence_at = self.template.find(_MAGIC_SEQUENCE.to_bytes(8, "little"))
+        self._source_at = self.template.find(_MAGIC_SOURCE.to_bytes(8, "little"))
+        assert self._sequence_at > 0 and self._source_at > 0, "marker values not found in the encoded batch"
+        check = read_batch(store, self.make(1000, 123))
+        assert check.sequence.tolist() == list(range(1000, 1000 + count)) and int(check.source_ns[0]) == 123
+
+    def make(self, first_sequence: int, source_ns: int, step_ns: int = 1000) -> bytes:
+        buffer = bytearray(self.template)
+        sequence = np.frombuffer(buffer, "<u8", self.count, self._sequence_at)
+        sequence[:] = np.arange(first_sequence, first_sequence + self.count, dtype=np.uint64)
+        source = np.frombuffer(buffer, "<i8", self.count, self._source_at)
+        source[:] = source_ns + step_ns * np.arange(self.count, dtype=np.int64)
+        return bytes(buffer)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connect", required=True)
+    parser.add_argument("--prefix", default="p0", help="vehicle name prefix, unique per blaster")
+    parser.add_argument("--vehicles", type=int, default=5)
+    parser.add_argument("--streams-per-vehicle", type=int, default=100)
+    parser.add_argument("--rate-hz", type=float, default=100.0, help="per stream; 0: as fast as possible")
+    parser.add_argument("--batch", type=int, default=0, help="samples per SampleBatch; 0: single samples")
+    return parser
+
+
+def main() -> int:
+    args = _parser().parse_args()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with BackgroundSession(SessionOptions(mode="client", connect=(args.connect,)), name="blaster") as link:
+        session = None
+        while session is None and not stop.is_set():
+            session = link.wait(0.2)
+        if session is None:
+            return 0
+        kind = "batch" if args.batch else "data"
+        encoding = zenoh.Encoding.APPLICATION_CDR.with_schema(
+            "telemetry/msg/SampleBatch" if args.batch else "sensor_msgs/msg/Imu"
+        )
+        publishers = [
+            session.declare_publisher(
+                f"telemetry/{kind}/bench/{args.prefix}-v{v}/s{s}",
+                encoding=encoding,
+                congestion_control=zenoh.CongestionControl.BLOCK,
+            )
+            for v in range(args.vehicles)
+            for s in range(args.streams_per_vehicle)
+        ]
+        template = BatchTemplate(TypeStore.from_environment(), args.batch) if args.batch else None
+        print("blaster ready", flush=True)
+        started = time.monotonic()
+        sent = _blast(publishers, template, args.rate_hz, stop)
+        elapsed = time.monotonic() - started
+        print(f"blaster sent {sent} samples in {elapsed:.2f} s", flush=True)
+        for publisher in publishers:
+            publisher.undeclare()
+    return 0
+
+
+def _blast(publishers: list, template: BatchTemplate | None, rate_hz: float, stop: threading.Event) -> int:
+    """Rounds of one sample (or one batch) per stream, until `stop`; returns samples sent."""
+    per_round = template.count if template else 1
+    period_s = per_round / rate_hz if rate_hz > 0 else 0.0
+    payload = b"\x00\x01\x00\x00" + bytes(PAYLOAD_BYTES - 4)
+    pack = ATTACHMENT_STRUCT.pack
+    start = time.monotonic()
+    rounds = 0
+    while not stop.is_set():
+        sequence = rounds * per_round + 1
+        now_ns = time.time_ns()
+        try:
+            if template is None:
+                attachment = pack(ATTACHMENT_VERSION, FLAG_STAMP_FROM_HEADER, sequence, now_ns, now_ns)
+                for publisher in publishers:
+                    publisher.put(payload, attachment=attachment)
+            else:
+                batch = template.make(sequence, now_ns)
+                for publisher in publishers:
+                    publisher.put(batch)
+        except zenoh.ZError:
+            break  # the session is closing
+        rounds += 1
+        if period_s:
+            delay = start + rounds * period_s - time.monotonic()
+            if delay > 0:
+                stop.wait(delay)
+    return rounds * per_round * len(publishers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
