@@ -3,17 +3,11 @@ eviction of silent streams and departed vehicles after evict_after_s."""
 
 from __future__ import annotations
 
-import pytest
 from support.engine_input import MS, SECOND, T0, arrivals
 from support.engine_run import EU, ROVER, TICK, Run
 
 from telemetry.codec import TypeStore
 from telemetry.fleet.status import VehicleStatus
-
-
-@pytest.fixture(scope="module")
-def store() -> TypeStore:
-    return TypeStore.from_environment()
 
 
 # --- presence, staleness, eviction --------------------------------------------------------

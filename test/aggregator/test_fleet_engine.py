@@ -30,11 +30,6 @@ from telemetry.fleet.status import VehicleStatus
 from telemetry.keys import KeySpace
 
 
-@pytest.fixture(scope="module")
-def store() -> TypeStore:
-    return TypeStore.from_environment()
-
-
 # --- rate, loss, restarts, jumps ----------------------------------------------------------
 
 

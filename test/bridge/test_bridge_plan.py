@@ -18,11 +18,6 @@ from telemetry.config import Priority, StreamConfig, VehicleConfig
 from telemetry.keys import KeySpace
 
 
-@pytest.fixture(scope="module")
-def store() -> TypeStore:
-    return TypeStore.from_environment()
-
-
 @pytest.mark.parametrize(
     "ros_type",
     ["sensor_msgs/msg/Imu", "nav_msgs/msg/Odometry", "sensor_msgs/msg/NavSatFix",

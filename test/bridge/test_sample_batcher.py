@@ -13,31 +13,15 @@ from typing import Any
 import numpy as np
 import pytest
 from rclpy.serialization import deserialize_message, serialize_message
-from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from sensor_msgs.msg import Imu
 
 from telemetry.bridge.batcher import SampleBatcher
 from telemetry.codec import TypeStore
-from telemetry.codec.store import source_msg_dir
 
 MS = 1_000_000
 START_NS = 1_795_000_000_123_456_789
 IMU = "sensor_msgs/msg/Imu"
 BATCH_TYPE = "telemetry/msg/SampleBatch"
-
-
-@pytest.fixture(scope="module")
-def store() -> TypeStore:
-    return TypeStore.from_environment()
-
-
-@pytest.fixture(scope="module")
-def rosbags_store() -> Any:
-    msg_dir = source_msg_dir()
-    assert msg_dir is not None
-    typestore = get_typestore(Stores.ROS2_JAZZY)
-    typestore.register(get_types_from_msg((msg_dir / "SampleBatch.msg").read_text(), BATCH_TYPE))
-    return typestore
 
 
 def imu_sample(index: int) -> tuple[int, bytes]:

@@ -51,11 +51,6 @@ def sessions() -> Iterator[tuple[zenoh.Session, zenoh.Session]]:
         group.stop_all()
 
 
-@pytest.fixture(scope="module")
-def store() -> TypeStore:
-    return TypeStore.from_environment()
-
-
 @pytest.fixture
 def vehicle() -> str:
     """A vehicle name per test, so no test sees another's keys, token or queryable."""

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from message_values import filled, to_rclpy, to_rosbags
 from pycdr2._support import Buffer, Endianness
-from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 from telemetry.codec import TypeStore
 from telemetry.codec.store import source_msg_dir
@@ -23,22 +22,6 @@ from telemetry.codec.store import source_msg_dir
 OWN_TYPES = sorted(f"telemetry/msg/{path.stem}" for path in (source_msg_dir() or Path()).glob("*.msg"))
 STANDARD_TYPES = ["sensor_msgs/msg/Imu", "nav_msgs/msg/Odometry",
                   "sensor_msgs/msg/NavSatFix", "sensor_msgs/msg/BatteryState"]
-
-
-@pytest.fixture(scope="module")
-def store() -> TypeStore:
-    return TypeStore.from_environment()
-
-
-@pytest.fixture(scope="module")
-def rosbags_store():  # type: ignore[no-untyped-def]
-    """rosbags' own Jazzy types, plus our msg/ files registered from their text."""
-    rosbags_store = get_typestore(Stores.ROS2_JAZZY)
-    msg_dir = source_msg_dir()
-    assert msg_dir is not None
-    for path in sorted(msg_dir.glob("*.msg")):
-        rosbags_store.register(get_types_from_msg(path.read_text(), f"telemetry/msg/{path.stem}"))
-    return rosbags_store
 
 
 class _PaddingMarkingBuffer(Buffer):

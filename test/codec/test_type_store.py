@@ -26,11 +26,6 @@ int32 answer 42
 """
 
 
-@pytest.fixture(scope="module")
-def store() -> TypeStore:
-    return TypeStore.from_environment()
-
-
 def _arrays_store() -> TypeStore:
     store = TypeStore.from_environment()
     store.add_definition("demo_msgs/Arrays", ARRAYS_MSG)

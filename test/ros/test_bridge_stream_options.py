@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pytest
 import zenoh
-from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from support.fleet_files import next_domain_id, stream, write_fleet_config
 from support.processes import ChildProcess, ProcessGroup, free_port
 from support.vehicle_nodes import start_bridge, start_sensor_sim, wait_bridge_attached
@@ -30,7 +29,6 @@ from support.wire import (
 from support.zenoh_net import ClientSessions, start_router
 
 from telemetry.codec import TypeStore
-from telemetry.codec.store import source_msg_dir
 
 REGION = "eu-west"
 WINDOW_S = 5.0
@@ -85,21 +83,6 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
     finally:
         clients.close_all()
         group.stop_all()
-
-
-@pytest.fixture(scope="module")
-def store() -> TypeStore:
-    return TypeStore.from_environment()
-
-
-@pytest.fixture(scope="module")
-def rosbags_store() -> Any:
-    """rosbags' Jazzy types plus msg/SampleBatch.msg, registered from the file the codec reads."""
-    msg_dir = source_msg_dir()
-    assert msg_dir is not None
-    typestore = get_typestore(Stores.ROS2_JAZZY)
-    typestore.register(get_types_from_msg((msg_dir / "SampleBatch.msg").read_text(), BATCH_TYPE))
-    return typestore
 
 
 def test_max_rate_hz_50_forwards_the_1_khz_imu_at_50_hz(recording: Recording) -> None:

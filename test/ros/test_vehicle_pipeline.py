@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import zenoh
-from rosbags.typesys import Stores, get_typestore
 from support.fleet_files import next_domain_id, write_fleet_config
 from support.processes import ChildProcess, ProcessGroup, free_port
 from support.vehicle_nodes import start_bridge, start_sensor_sim, wait_bridge_attached
@@ -82,16 +81,6 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     finally:
         clients.close_all()
         group.stop_all()
-
-
-@pytest.fixture(scope="module")
-def store() -> TypeStore:
-    return TypeStore.from_environment()
-
-
-@pytest.fixture(scope="module")
-def rosbags_store() -> Any:
-    return get_typestore(Stores.ROS2_JAZZY)
 
 
 def stamp_ns(message: Any) -> int:
