@@ -6,7 +6,6 @@ publishes what `snapshot()` returns, so tests can drive it with hand-made input.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -20,7 +19,7 @@ from telemetry.codec.batch import read_batch
 from telemetry.fleet.buffer import StreamBuffer
 from telemetry.fleet.clock import ClockEstimate
 from telemetry.fleet.sequence import SequenceTracker, jump_limit_for
-from telemetry.fleet.stats import stale_after_ns, window_stats
+from telemetry.fleet.stats import window_stats
 from telemetry.fleet.status import StatusChange, VehiclePresence, VehicleStatus
 
 __all__ = ["EngineSettings", "FleetEngine", "Snapshot"]
@@ -250,7 +249,3 @@ class FleetEngine:
             vehicle.logged_bad_ns = now_ns
             counts = ", ".join(f"{kind} {count}" for kind, count in sorted(vehicle.bad_input.items()))
             _log.warning("%s/%s: rejected input since start: %s", vehicle.region, vehicle.name, counts)
-
-
-def finite_or_nan(value: float | None) -> float:
-    return float(value) if value is not None and math.isfinite(value) else math.nan
