@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from telemetry.codec.attachment import ATTACHMENT_SIZE, ATTACHMENT_VERSION
+from telemetry.codec.attachment import ATTACHMENT_SIZE
 from telemetry.errors import KeyExprError
 from telemetry.keys import KeyKind, KeySpace, ParsedKey, validate_name
 
@@ -212,7 +212,3 @@ def _source_name(chunk: str) -> str:
     except KeyExprError:
         return UNKNOWN_SOURCE
 
-
-def check_versions(attachments: np.ndarray) -> np.ndarray:
-    """Mask of attachments whose layout version this build reads."""
-    return attachments["version"] == ATTACHMENT_VERSION

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -175,8 +175,6 @@ def settings_from_args(args: argparse.Namespace, store: TypeStore) -> tuple[Serv
             raise TelemetryError(f"{flag}: must be > 0, got {value}")
     session = options_from_args(args)
     if fleet is not None and not session.connect and session.config_path is None:
-        from dataclasses import replace
-
         session = replace(session, connect=fleet.cloud.listen)
     engine = EngineSettings(window_s=args.window, evict_after_s=args.evict_after, expected_hz=expected_rates(fleet))
     return ServiceSettings(keys, region, args.tick, engine), session

@@ -112,10 +112,6 @@ _SIMULATED: dict[str, tuple[type, Callable[[str], Any], MessageFiller]] = {
 }
 
 
-def simulated_types() -> tuple[str, ...]:
-    return tuple(_SIMULATED)
-
-
 def filler_for(ros_type: str, frame_prefix: str) -> tuple[type, Any, MessageFiller] | None:
     """(message class, a message to reuse, its filler) for a simulated type, else None."""
     entry = _SIMULATED.get(ros_type)
