@@ -39,8 +39,10 @@ setup(
         *share_files("config"),
         *share_files("msg"),
     ],
+    # The dashboard's Textual stylesheets are read at run time next to their screens.
+    package_data={"telemetry.dashboard.screens": ["*.tcss"]},
     install_requires=["setuptools"],
-    zip_safe=True,
+    zip_safe=False,  # the .tcss files are read from the package folder
     maintainer="Fleet telemetry team",
     maintainer_email="fleet-telemetry@example.com",
     description="Fleet telemetry for ROS 2 robots over Zenoh.",
@@ -54,6 +56,7 @@ setup(
             "zenoh_bridge = telemetry.ros.zenoh_bridge:main",
             "router = telemetry.net.router:main",
             "aggregator = telemetry.aggregator.service:main",
+            "dashboard = telemetry.dashboard.cli:main",
         ],
     },
 )

@@ -16,6 +16,7 @@ from telemetry.config.fleet import (
     parse_fleet_config,
 )
 from telemetry.config.model import (
+    AlertThresholds,
     FleetConfig,
     Priority,
     RegionConfig,
@@ -29,6 +30,7 @@ from telemetry.errors import ConfigError
 __all__ = [
     "MAX_BATCH_MS",
     "MAX_ROS_DOMAIN_ID",
+    "AlertThresholds",
     "ConfigError",
     "FleetConfig",
     "Priority",

@@ -18,6 +18,7 @@ from pathlib import Path
 from telemetry.codec import TypeStore, normalize_type_name
 from telemetry.config.shipped import shipped_file
 from telemetry.config.model import (
+    AlertThresholds,
     FleetConfig,
     Priority,
     RegionConfig,
@@ -95,7 +96,8 @@ def parse_fleet_config(text: str, source: str, types: TypeStore) -> FleetConfig:
     _check_endpoints_unique(context, cloud, regions)
     defaults = _defaults(context, "defaults", raw.get("defaults"))
     vehicles = _vehicles(context, "vehicles", raw["vehicles"], [r.name for r in regions], defaults)
-    return FleetConfig(source, key_root, cloud, regions, vehicles)
+    alerts = optional(context, raw, "", "alerts", _alerts) or AlertThresholds()
+    return FleetConfig(source, key_root, cloud, regions, vehicles, alerts)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ class _FleetContext(Context):
 # --- sections ------------------------------------------------------------------------------
 
 _TOP_REQUIRED = ("cloud", "regions", "vehicles")
-_TOP_OPTIONAL = ("key_root", "defaults")
+_TOP_OPTIONAL = ("key_root", "defaults", "alerts")
 _VEHICLE_REQUIRED = ("name", "region", "ros_domain_id")
 _VEHICLE_OPTIONAL = ("streams",)
 _STREAM_REQUIRED = ("topic", "type", "rate_hz")
@@ -185,6 +187,23 @@ def _defaults(context: _FleetContext, path: str, value: object) -> _Streams | No
         return None
     raw = fields(context, path, value, (), ("streams",))
     return optional(context, raw, path, "streams", _streams)
+
+
+def _alerts(context: _FleetContext, path: str, value: object) -> AlertThresholds:
+    """The dashboard's alert thresholds; each field left out keeps its default."""
+    raw = fields(context, path, value, (), ("min_rate_ratio", "max_latency_p99_ms"))
+    defaults = AlertThresholds()
+    ratio = optional(context, raw, path, "min_rate_ratio", positive)
+    if ratio is not None and ratio > 1:
+        raise context.error(
+            join_path(path, "min_rate_ratio"),
+            f"must be in (0, 1] (a share of the expected rate), got {describe(raw['min_rate_ratio'])}",
+        )
+    p99_ms = optional(context, raw, path, "max_latency_p99_ms", positive)
+    return AlertThresholds(
+        defaults.min_rate_ratio if ratio is None else ratio,
+        defaults.max_latency_p99_ms if p99_ms is None else p99_ms,
+    )
 
 
 def _vehicles(

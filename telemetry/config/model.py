@@ -12,6 +12,7 @@ from enum import StrEnum
 from telemetry.errors import ConfigError
 
 __all__ = [
+    "AlertThresholds",
     "FleetConfig",
     "Priority",
     "RegionConfig",
@@ -79,6 +80,21 @@ class VehicleConfig:
 
 
 @dataclass(frozen=True)
+class AlertThresholds:
+    """When the dashboard raises an alert: a stream below `min_rate_ratio` of its expected rate,
+    or with a p99 latency above `max_latency_p99_ms`. Any loss is always an alert."""
+
+    min_rate_ratio: float = 0.9
+    max_latency_p99_ms: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.min_rate_ratio <= 1.0:
+            raise ConfigError(f"min_rate_ratio: must be in (0, 1], got {self.min_rate_ratio:g}")
+        if not self.max_latency_p99_ms > 0.0:
+            raise ConfigError(f"max_latency_p99_ms: must be > 0, got {self.max_latency_p99_ms:g}")
+
+
+@dataclass(frozen=True)
 class FleetConfig:
     """The whole fleet, as read from `source` (kept so later errors can name the file)."""
 
@@ -87,6 +103,7 @@ class FleetConfig:
     cloud: RouterConfig
     regions: tuple[RegionConfig, ...]
     vehicles: tuple[VehicleConfig, ...]
+    alerts: AlertThresholds = AlertThresholds()
 
     def region(self, name: str) -> RegionConfig:
         """The region called `name`; a ConfigError listing the known ones otherwise."""

@@ -1,0 +1,120 @@
+"""Alerts: what went wrong and when, raised on the edge of a condition, not on every refresh.
+
+A condition (a stream under its rate, p99 over the threshold, loss, a vehicle stale or
+offline) raises one alert when it starts and one INFO alert when it clears, so a stream that
+stays slow for an hour gives two lines, not seven thousand. Stream conditions are judged only
+while the vehicle is online: a vehicle that went offline is one alert, not one per stream.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from telemetry.config import AlertThresholds
+from telemetry.fleet.status import VehicleStatus
+from telemetry.dashboard.view import Alert, AlertLevel, StreamView, VehicleView
+
+__all__ = ["AlertTracker", "stream_ok"]
+
+
+def stream_ok(stream: StreamView, thresholds: AlertThresholds) -> bool:
+    """Not stale and at `min_rate_ratio` of its expected rate or more (any rate when none is known)."""
+    if stream.stale:
+        return False
+    return math.isnan(stream.rate_ratio) or stream.rate_ratio >= thresholds.min_rate_ratio
+
+
+@dataclass(frozen=True, slots=True)
+class _Condition:
+    vehicle: str
+    topic: str
+    kind: str  # "rate", "latency" or "loss"
+
+
+class AlertTracker:
+    """Compares each refresh with the conditions active before it; keeps the newest `limit` alerts."""
+
+    def __init__(self, thresholds: AlertThresholds, limit: int = 500) -> None:
+        self.thresholds = thresholds
+        self._alerts: deque[Alert] = deque(maxlen=limit)
+        self._active: dict[_Condition, str] = {}
+        self._status: dict[str, tuple[VehicleStatus, int]] = {}  # key -> (status, seen since)
+
+    @property
+    def alerts(self) -> tuple[Alert, ...]:
+        """Newest first."""
+        return tuple(reversed(self._alerts))
+
+    def observe(self, vehicles: Iterable[VehicleView], now_ns: int) -> list[Alert]:
+        """Raise the alerts that `vehicles`, seen at `now_ns`, imply; returns the new ones."""
+        new: list[Alert] = []
+        for vehicle in vehicles:
+            new += self._vehicle_status(vehicle, now_ns)
+            if vehicle.status is VehicleStatus.ONLINE:
+                new += self._streams(vehicle, now_ns)
+            else:  # its streams' conditions are the vehicle's, already said once
+                self._forget_streams(vehicle.key)
+        self._alerts.extend(new)
+        return new
+
+    def _vehicle_status(self, vehicle: VehicleView, now_ns: int) -> list[Alert]:
+        before, since_ns = self._status.get(vehicle.key, (None, now_ns))
+        if before is vehicle.status:
+            return []
+        self._status[vehicle.key] = (vehicle.status, now_ns)
+        if vehicle.status is VehicleStatus.OFFLINE:
+            return [Alert(now_ns, AlertLevel.ERROR, vehicle.key, "", "offline: liveliness token gone")]
+        if vehicle.status is VehicleStatus.STALE:
+            return [Alert(now_ns, AlertLevel.WARNING, vehicle.key, "", "stale: token present, no data arriving")]
+        if before is None:  # first seen, and online: nothing went wrong
+            return []
+        away_s = (now_ns - since_ns) / 1e9
+        return [Alert(now_ns, AlertLevel.INFO, vehicle.key, "", f"back online after {away_s:.1f} s {before.name.lower()}")]
+
+    def _streams(self, vehicle: VehicleView, now_ns: int) -> list[Alert]:
+        new: list[Alert] = []
+        seen: set[_Condition] = set()
+        for stream in vehicle.streams:
+            for kind, problem in self._problems(stream):
+                condition = _Condition(vehicle.key, stream.topic, kind)
+                seen.add(condition)
+                if condition not in self._active:
+                    level = AlertLevel.ERROR if kind == "loss" else AlertLevel.WARNING
+                    new.append(Alert(now_ns, level, vehicle.key, stream.topic, problem))
+                self._active[condition] = problem
+        for condition in [c for c in self._active if c.vehicle == vehicle.key and c not in seen]:
+            del self._active[condition]
+            new.append(Alert(now_ns, AlertLevel.INFO, vehicle.key, condition.topic, _recovered(condition.kind)))
+        return new
+
+    def _problems(self, stream: StreamView) -> list[tuple[str, str]]:
+        limits = self.thresholds
+        problems: list[tuple[str, str]] = []
+        if not math.isnan(stream.rate_ratio) and (stream.stale or stream.rate_ratio < limits.min_rate_ratio):
+            problems.append((
+                "rate",
+                f"rate {stream.rate_hz:.4g} Hz is {stream.rate_ratio:.0%} of {stream.expected_hz:.4g} Hz "
+                f"(alert below {limits.min_rate_ratio:.0%})",
+            ))
+        if not math.isnan(stream.latency_p99_ms) and stream.latency_p99_ms > limits.max_latency_p99_ms:
+            problems.append((
+                "latency",
+                f"p99 latency {stream.latency_p99_ms:.3g} ms over {limits.max_latency_p99_ms:g} ms",
+            ))
+        if stream.lost > 0:
+            problems.append((
+                "loss",
+                f"lost {stream.lost} samples ({stream.loss_pct:.2g} %) in the last {stream.window_s:g} s",
+            ))
+        return problems
+
+    def _forget_streams(self, vehicle_key: str) -> None:
+        for condition in [c for c in self._active if c.vehicle == vehicle_key]:
+            del self._active[condition]
+
+
+def _recovered(kind: str) -> str:
+    return {"rate": "rate back to normal", "latency": "p99 latency back under threshold", "loss": "no more loss"}[kind]
