@@ -29,6 +29,9 @@ def describe_fleet(fleet: FleetConfig) -> str:
     for region in fleet.regions:
         names = ", ".join(v.name for v in fleet.vehicles_in(region.name)) or "(none)"
         lines.append(f"region {region.name:<10} listen {', '.join(region.router.listen)}  vehicles: {names}")
+    alerts = fleet.alerts
+    lines.append(f"alerts            rate below {alerts.min_rate_ratio:.0%} of expected, "
+                 f"p99 latency above {alerts.max_latency_p99_ms:g} ms, any loss")
     rows = [_row(keys, vehicle, stream) for vehicle in fleet.vehicles for stream in vehicle.streams]
     lines += ["", *_table([_COLUMNS, *rows])]
     return "\n".join(lines)
