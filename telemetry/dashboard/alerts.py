@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from telemetry.config import AlertThresholds
-from telemetry.fleet.status import VehicleStatus
 from telemetry.dashboard.view import Alert, AlertLevel, StreamView, VehicleView
+from telemetry.fleet.status import VehicleStatus
 
 __all__ = ["AlertTracker", "stream_ok"]
 
@@ -71,8 +71,8 @@ class AlertTracker:
             return [Alert(now_ns, AlertLevel.WARNING, vehicle.key, "", "stale: token present, no data arriving")]
         if before is None:  # first seen, and online: nothing went wrong
             return []
-        away_s = (now_ns - since_ns) / 1e9
-        return [Alert(now_ns, AlertLevel.INFO, vehicle.key, "", f"back online after {away_s:.1f} s {before.name.lower()}")]
+        away = f"{(now_ns - since_ns) / 1e9:.1f} s {before.name.lower()}"
+        return [Alert(now_ns, AlertLevel.INFO, vehicle.key, "", f"back online after {away}")]
 
     def _streams(self, vehicle: VehicleView, now_ns: int) -> list[Alert]:
         new: list[Alert] = []
@@ -85,15 +85,20 @@ class AlertTracker:
                     level = AlertLevel.ERROR if kind == "loss" else AlertLevel.WARNING
                     new.append(Alert(now_ns, level, vehicle.key, stream.topic, problem))
                 self._active[condition] = problem
+        topics = {stream.topic for stream in vehicle.streams}
         for condition in [c for c in self._active if c.vehicle == vehicle.key and c not in seen]:
             del self._active[condition]
-            new.append(Alert(now_ns, AlertLevel.INFO, vehicle.key, condition.topic, _recovered(condition.kind)))
+            if condition.topic in topics:  # a stream the aggregator stopped reporting did not recover
+                new.append(Alert(now_ns, AlertLevel.INFO, vehicle.key, condition.topic, _recovered(condition.kind)))
         return new
 
     def _problems(self, stream: StreamView) -> list[tuple[str, str]]:
         limits = self.thresholds
         problems: list[tuple[str, str]] = []
-        if not math.isnan(stream.rate_ratio) and (stream.stale or stream.rate_ratio < limits.min_rate_ratio):
+        if math.isnan(stream.rate_ratio):
+            if stream.stale:
+                problems.append(("rate", "stale: no samples arriving"))
+        elif stream.stale or stream.rate_ratio < limits.min_rate_ratio:
             problems.append((
                 "rate",
                 f"rate {stream.rate_hz:.4g} Hz is {stream.rate_ratio:.0%} of {stream.expected_hz:.4g} Hz "
@@ -110,6 +115,11 @@ class AlertTracker:
                 f"lost {stream.lost} samples ({stream.loss_pct:.2g} %) in the last {stream.window_s:g} s",
             ))
         return problems
+
+    def forget(self, vehicle_key: str) -> None:
+        """Drop what is remembered of a vehicle that left the fleet view."""
+        self._status.pop(vehicle_key, None)
+        self._forget_streams(vehicle_key)
 
     def _forget_streams(self, vehicle_key: str) -> None:
         for condition in [c for c in self._active if c.vehicle == vehicle_key]:

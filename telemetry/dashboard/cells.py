@@ -33,24 +33,32 @@ def short_type(ros_type: str) -> str:
     return f"{package}/{name}" if name else ros_type
 
 
+def _three_figures(value: float) -> float:
+    """`value` rounded to three significant figures, so the unit or decimals are chosen after
+    rounding (999.6 is 1.00 k, not 1000 with no room left)."""
+    return float(f"{value:.3g}")
+
+
 def ms(value: float) -> str:
     """Milliseconds with three significant figures and fixed decimals: 0.312, 4.07, 12.3, 1234."""
     if math.isnan(value):
         return UNKNOWN
-    size = abs(value)
+    rounded = _three_figures(value) + 0.0  # + 0.0 turns -0.0 into 0.0: one sign, never "+-0"
+    size = abs(rounded)
     decimals = 3 if size < 1 else 2 if size < 10 else 1 if size < 100 else 0
-    return f"{value:.{decimals}f}"
+    return f"{(rounded if size < 1000 else value):.{decimals}f}"
 
 
 def signed_ms(value: float) -> str:
     """A clock offset: the sign always shown, since ahead and behind both matter."""
-    return UNKNOWN if math.isnan(value) else ("+" if value >= 0 else "") + ms(value)
+    text = ms(value)
+    return text if text == UNKNOWN or text.startswith("-") else "+" + text
 
 
 def hz(value: float) -> str:
     if math.isnan(value):
         return UNKNOWN
-    return f"{value:.1f}" if value < 10_000 else f"{value / 1000:.1f} k"
+    return f"{value:.1f}" if round(value, 1) < 10_000 else f"{value / 1000:.1f} k"
 
 
 def percent(value: float, digits: int = 1) -> str:
@@ -60,10 +68,11 @@ def percent(value: float, digits: int = 1) -> str:
 def bytes_rate(value: float) -> str:
     if math.isnan(value):
         return UNKNOWN
+    rounded = _three_figures(value)
     for unit, size in (("GB/s", 1e9), ("MB/s", 1e6), ("kB/s", 1e3)):
-        if value >= size:
-            return f"{value / size:.3g} {unit}"
-    return f"{value:.0f} B/s"
+        if rounded >= size:
+            return f"{rounded / size:.3g} {unit}"
+    return f"{rounded:.0f} B/s"
 
 
 def bar(ratio: float, width: int = 10) -> str:

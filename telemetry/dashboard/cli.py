@@ -43,7 +43,7 @@ class DashboardOptions:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dashboard", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, help="fleet config (default: the shipped config/fleet.yaml)")
-    parser.add_argument("--router", dest="connect", action="append", metavar="ENDPOINT",
+    parser.add_argument("--router", dest="connect", action="append", default=[], metavar="ENDPOINT",
                         help="router to connect to (default: the fleet config's cloud router); same as -e")
     parser.add_argument("--embedded", action="store_true",
                         help="run an aggregator in this process when none answers (one-machine setups)")

@@ -31,8 +31,8 @@ MAX_QUEUED_EVENTS = 100_000
 class FeedRecords:
     """What arrived since the last `take()`."""
 
-    stats: dict[str, tuple[bytes, int]] = field(default_factory=dict)  # key -> (payload, receive ns)
-    fleet: list[tuple[str, bytes, int]] = field(default_factory=list)  # (key, payload, receive ns)
+    stats: dict[str, tuple[bytes, str, int]] = field(default_factory=dict)  # key -> (payload, encoding, ns)
+    fleet: list[tuple[str, bytes, str, int]] = field(default_factory=list)  # (key, payload, encoding, ns)
     liveliness: list[tuple[str, bool, int]] = field(default_factory=list)  # (key, alive, ns)
     dropped: int = 0
 
@@ -45,7 +45,7 @@ class FleetFeed:
         self._keys = keys
         self._lock = threading.Lock()
         self._records = FeedRecords()
-        self._fleet: deque[tuple[str, bytes, int]] = deque(maxlen=1_000)
+        self._fleet: deque[tuple[str, bytes, str, int]] = deque(maxlen=1_000)
         self._liveliness: deque[tuple[str, bool, int]] = deque(maxlen=MAX_QUEUED_EVENTS)
         self._declared: list[Any] = []
 
@@ -73,16 +73,16 @@ class FleetFeed:
 
     def _on_stats(self, sample: zenoh.Sample) -> None:
         key, now_ns = str(sample.key_expr), time.time_ns()
-        payload = sample.payload.to_bytes()
+        record = (sample.payload.to_bytes(), str(sample.encoding), now_ns)
         with self._lock:
             stats = self._records.stats
             if key in stats or len(stats) < MAX_STATS_KEYS:
-                stats[key] = (payload, now_ns)
+                stats[key] = record
             else:
                 self._records.dropped += 1
 
     def _on_fleet(self, sample: zenoh.Sample) -> None:
-        record = (str(sample.key_expr), sample.payload.to_bytes(), time.time_ns())
+        record = (str(sample.key_expr), sample.payload.to_bytes(), str(sample.encoding), time.time_ns())
         with self._lock:
             self._fleet.append(record)
 

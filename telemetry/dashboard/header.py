@@ -36,7 +36,8 @@ def connection_line(connection: ConnectionView) -> HeaderText:
     router = f"router {endpoints} ({routers})"
     stats, problem = _stats_part(connection)
     if connection.malformed:
-        stats += f" · {connection.malformed} bad messages ignored"
+        noun = "message" if connection.malformed == 1 else "messages"
+        stats += f" · {connection.malformed} bad {noun} ignored"
     return HeaderText(f"{router} · {stats}", problem)
 
 
@@ -69,5 +70,10 @@ def totals_line(totals: FleetTotals) -> str:
         loss = f"[red]{loss} ({totals.lost} lost)[/]"
     return (
         f"{vehicles}   {streams}   {cells.hz(totals.samples_per_s)} samples/s   "
-        f"{cells.bytes_rate(totals.bytes_per_s)}   worst p99 {cells.ms(totals.worst_p99_ms)} ms   loss {loss}"
+        f"{cells.bytes_rate(totals.bytes_per_s)}   worst p99 {_ms(totals.worst_p99_ms)}   loss {loss}"
     )
+
+
+def _ms(value: float) -> str:
+    text = cells.ms(value)
+    return text if text == cells.UNKNOWN else f"{text} ms"

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from telemetry.codec import TypeStore
+from telemetry.dashboard.view import StreamView
 from telemetry.errors import CodecError
 from telemetry.fleet.status import VehicleStatus
-from telemetry.dashboard.view import StreamView
 
 __all__ = ["FleetReport", "VehicleReport", "decode_fleet_status", "decode_vehicle_stats"]
 
@@ -72,8 +72,21 @@ def _stream(message: Any) -> StreamView:
     )
 
 
-def decode_vehicle_stats(store: TypeStore, key: str, payload: bytes) -> VehicleReport:
-    """The VehicleStats published on `key`; a CodecError naming `key` if it is not one."""
+def _check_schema(key: str, encoding: str | None, type_name: str) -> None:
+    """CDR carries no type tag: a FleetStatus would decode as a garbage VehicleStats. The
+    aggregator names the type as the encoding's schema; a different one is refused."""
+    if encoding is None:
+        return
+    _, _, schema = encoding.partition(";")
+    if schema != type_name:
+        raise CodecError(f"{key}: published as {encoding!r}, expected application/cdr;{type_name}")
+
+
+def decode_vehicle_stats(store: TypeStore, key: str, payload: bytes, encoding: str | None = None) -> VehicleReport:
+    """The VehicleStats published on `key`; a CodecError naming `key` if it is not one.
+
+    `encoding` (the Zenoh encoding it came with) is checked when given."""
+    _check_schema(key, encoding, VEHICLE_STATS)
     try:
         message = store.decode(VEHICLE_STATS, payload)
         status = VehicleStatus(int(message.status))
@@ -93,8 +106,9 @@ def decode_vehicle_stats(store: TypeStore, key: str, payload: bytes) -> VehicleR
         raise CodecError(f"{key}: not a {VEHICLE_STATS}: {error}") from None
 
 
-def decode_fleet_status(store: TypeStore, key: str, payload: bytes) -> FleetReport:
+def decode_fleet_status(store: TypeStore, key: str, payload: bytes, encoding: str | None = None) -> FleetReport:
     """The FleetStatus published on `key`; a CodecError naming `key` if it is not one."""
+    _check_schema(key, encoding, FLEET_STATUS)
     try:
         message = store.decode(FLEET_STATUS, payload)
         return FleetReport(

@@ -94,14 +94,14 @@ class ZenohFleetSource:
 
     def _apply(self, records: FeedRecords) -> None:
         state = self._state
-        for key, (payload, received_ns) in records.stats.items():
+        for key, (payload, encoding, received_ns) in records.stats.items():
             try:
-                state.add_report(decode_vehicle_stats(self._store, key, payload), received_ns)
+                state.add_report(decode_vehicle_stats(self._store, key, payload, encoding), received_ns)
             except CodecError as error:
                 self._bad_input(key, error)
-        for key, payload, received_ns in records.fleet:
+        for key, payload, encoding, received_ns in records.fleet:
             try:
-                state.add_fleet(decode_fleet_status(self._store, key, payload), received_ns)
+                state.add_fleet(decode_fleet_status(self._store, key, payload, encoding), received_ns)
             except CodecError as error:
                 self._bad_input(key, error)
         for key, alive, at_ns in records.liveliness:

@@ -57,6 +57,9 @@ class FleetState:
         entry = self._entry(report.region, report.vehicle)
         entry.report, entry.report_ns = report, received_ns
         self._last_stats_ns = max(self._last_stats_ns or 0, received_ns)
+        topics = {stream.topic for stream in report.streams}
+        for gone in [k for k in self._histories if k[:2] == (report.region, report.vehicle) and k[2] not in topics]:
+            del self._histories[gone]
         for stream in report.streams:
             history = self._histories.get((report.region, report.vehicle, stream.topic))
             if history is None:
@@ -122,6 +125,7 @@ class FleetState:
             last_ns = max(entry.report_ns, entry.token_ns)
             if entry.token is not True and now_ns - last_ns > limit_ns:
                 del self._vehicles[key]
+                self.alerts.forget(f"{key[0]}/{key[1]}")
                 for history_key in [h for h in self._histories if h[:2] == key]:
                     del self._histories[history_key]
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 import zenoh
-from textual.widgets import DataTable, Static
-
 from support.dashboard_side import StatsTicker, StreamValues, VehicleValues, wait_for
 from support.processes import free_port
 from support.zenoh_net import endpoint, start_router
+from textual.widgets import DataTable, Static
+
 from telemetry.dashboard.app import DashboardApp, DashboardSettings
 from telemetry.dashboard.source import ZenohFleetSource
 from telemetry.dashboard.state import FleetState
@@ -216,5 +216,28 @@ def test_the_screen_says_when_no_router_or_aggregator_answers_and_recovers(proce
         start_router(processes, port, name="router:again")
         assert await wait_for(pilot, lambda: "(connected)" in _text(app, "#connection"), timeout_s=15), \
             _text(app, "#connection")
+
+    _run(app, script)
+
+
+def test_bad_stats_on_the_wire_are_counted_in_the_header_and_the_rest_still_shows(
+    fleet: Any, store: Any, zenoh_clients: Any
+) -> None:
+    router, _, _ = fleet
+    rogue = zenoh_clients.open(router.endpoint)
+    app = _app(router.endpoint, store)
+
+    async def script(pilot: Any) -> None:
+        table = _table(app)
+        assert await wait_for(pilot, lambda: table.row_count == 3)
+        stats_schema = zenoh.Encoding.APPLICATION_CDR.with_schema("telemetry/msg/VehicleStats")
+        for _ in range(3):
+            rogue.put(KEYS.stats("eu-west", "rover-09"), b"\x00\x01\x00\x00garbage", encoding=stats_schema)
+            rogue.put(KEYS.stats("eu-west", "rover-08"), b"not even cdr", encoding=stats_schema)
+            rogue.put(KEYS.fleet(), b"\x00\x01\x00\x00", encoding=zenoh.Encoding.TEXT_PLAIN)
+            await pilot.pause(0.15)
+        assert await wait_for(pilot, lambda: "bad messages ignored" in _text(app, "#connection")), \
+            _text(app, "#connection")
+        assert _column(table, "vehicle") == ["rover-01", "rover-02", "rover-03"]
 
     _run(app, script)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from textual.widgets import DataTable, Static
-
 from support.aggregator_side import start_aggregator
 from support.dashboard_side import wait_for
 from support.processes import free_port
 from support.synthetic import start_synthetic_vehicle
 from support.zenoh_net import start_router
+from textual.widgets import DataTable, Static
+
 from telemetry.dashboard.cli import build_parser, options_from_cli
 from telemetry.dashboard.run import build_app
 

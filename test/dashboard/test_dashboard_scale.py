@@ -11,10 +11,11 @@ import time
 from typing import Any
 
 from support.dashboard_side import FixedSource, StreamValues, fleet_of, stats_payload
+from textual.widgets import DataTable
+
 from telemetry.dashboard.app import DashboardApp, DashboardSettings
 from telemetry.dashboard.reports import decode_vehicle_stats
 from telemetry.keys import KeySpace
-from textual.widgets import DataTable
 
 _NS = 1_000_000_000
 START_NS = 1_767_268_800 * _NS

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from support.dashboard_side import FixedSource, StreamValues, VehicleValues
+
 from telemetry.dashboard.app import DashboardApp, DashboardSettings
 from telemetry.fleet.status import VehicleStatus
 

@@ -92,6 +92,7 @@ class StatsTicker:
         self._period_s = period_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stats-ticker", daemon=True)
+        self._encoding = zenoh.Encoding.APPLICATION_CDR.with_schema(VEHICLE_STATS)
         self.published = 0
 
     def __enter__(self) -> StatsTicker:
@@ -114,7 +115,7 @@ class StatsTicker:
                 payloads = [(self._keys.stats(v.region, v.vehicle), stats_payload(self._store, v, time.time_ns()))
                             for v in self._vehicles.values()]
             for key, payload in payloads:
-                self._session.put(key, payload)
+                self._session.put(key, payload, encoding=self._encoding)
             self.published += 1
 
 
