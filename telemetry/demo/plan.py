@@ -1,0 +1,107 @@
+"""Which processes a fleet needs, in start order: one list for `telemetry demo` and launch/.
+
+A `Part` names both its console script (for `ros2 launch`, which runs installed
+executables) and its Python module (for the supervisor, which runs `python -m` with the
+same interpreter, so a venv need not be on PATH). Nothing here starts anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from telemetry.config import FleetConfig, VehicleConfig, shipped_file
+from telemetry.errors import ConfigError
+
+__all__ = ["Part", "PartKind", "fleet_parts", "router_parts", "vehicle_parts", "zenoh_config_file"]
+
+
+class PartKind(Enum):
+    ROUTER = "router"
+    AGGREGATOR = "aggregator"
+    SENSOR_SIM = "sensor_sim"
+    BRIDGE = "zenoh_bridge"
+
+
+_MODULES = {
+    PartKind.ROUTER: "telemetry.net.router",
+    PartKind.AGGREGATOR: "telemetry.aggregator.service",
+    PartKind.SENSOR_SIM: "telemetry.ros.sensor_sim",
+    PartKind.BRIDGE: "telemetry.ros.zenoh_bridge",
+}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One process: what it is, its arguments, and the environment it adds."""
+
+    name: str  # "cloud router", "rover-01 sensor_sim": what progress lines and errors say
+    kind: PartKind
+    args: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+    vehicle: str | None = None
+
+    @property
+    def executable(self) -> str:
+        """The console script setup.py installs (what a launch file runs)."""
+        return self.kind.value
+
+    @property
+    def module(self) -> str:
+        return _MODULES[self.kind]
+
+    @property
+    def log_name(self) -> str:
+        return self.name.replace(" ", "-") + ".log"
+
+
+def zenoh_config_file(name: str) -> Path | None:
+    """The shipped config/zenoh/<name>.json5, or None when there is none for that name."""
+    try:
+        return shipped_file(Path("config") / "zenoh" / f"{name}.json5")
+    except ConfigError:
+        return None
+
+
+def _router_args(config_name: str, listen: tuple[str, ...], connect: tuple[str, ...]) -> tuple[str, ...]:
+    """Listen and connect always come from the fleet config; the shipped file adds the rest
+    (no multicast scouting, so two demos on one LAN never find each other)."""
+    file = zenoh_config_file(config_name)
+    args = ["-c", str(file)] if file is not None else ["--cfg", "scouting/multicast/enabled:false"]
+    for endpoint in listen:
+        args += ["-l", endpoint]
+    for endpoint in connect:
+        args += ["-e", endpoint]
+    return tuple(args)
+
+
+def router_parts(fleet: FleetConfig) -> list[Part]:
+    """The cloud router first (regions connect to it), then one per region."""
+    parts = [Part("cloud router", PartKind.ROUTER, _router_args("cloud", fleet.cloud.listen, ()))]
+    for region in fleet.regions:
+        args = _router_args(region.name, region.router.listen, fleet.cloud.listen)
+        parts.append(Part(f"{region.name} router", PartKind.ROUTER, args))
+    return parts
+
+
+def aggregator_part(fleet: FleetConfig, config_path: Path) -> Part:
+    return Part("aggregator", PartKind.AGGREGATOR, ("--config", str(config_path)))
+
+
+def vehicle_parts(vehicle: VehicleConfig, config_path: Path) -> list[Part]:
+    """sensor_sim and zenoh_bridge of one vehicle, in its own ROS domain (as if its own machine)."""
+    args = ("--config", str(config_path), "--vehicle", vehicle.name)
+    env = {"ROS_DOMAIN_ID": str(vehicle.ros_domain_id)}
+    return [
+        Part(f"{vehicle.name} sensor_sim", PartKind.SENSOR_SIM, args, env, vehicle.name),
+        Part(f"{vehicle.name} zenoh_bridge", PartKind.BRIDGE, args, env, vehicle.name),
+    ]
+
+
+def fleet_parts(fleet: FleetConfig, config_path: Path) -> list[Part]:
+    """Everything, in start order: routers, aggregator, then each vehicle."""
+    parts = router_parts(fleet) + [aggregator_part(fleet, config_path)]
+    for vehicle in fleet.vehicles:
+        parts += vehicle_parts(vehicle, config_path)
+    return parts
