@@ -20,7 +20,9 @@ __all__ = ["main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="telemetry", description="Fleet telemetry for ROS 2 over Zenoh.")
+    parser = argparse.ArgumentParser(
+        prog="telemetry", description="Fleet telemetry for ROS 2 over Zenoh.", allow_abbrev=False
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     config = commands.add_parser(
@@ -36,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = commands.add_parser(
-        "demo", help="run the whole fleet of a config on this machine, with the dashboard",
+        "demo", allow_abbrev=False, help="run the whole fleet of a config on this machine, with the dashboard",
         description="Start the routers, the aggregator and every vehicle's sensor_sim and zenoh_bridge "
         "(each vehicle in its own ROS domain), then the dashboard. q or Ctrl-C stops everything.",
     )

@@ -11,7 +11,7 @@ from telemetry.errors import TelemetryError
 
 __all__ = ["PortTaken", "check_ports_free"]
 
-_TCP = re.compile(r"^(?:tcp|ws)/(?P<host>\[[^\]]+\]|[^:/]+):(?P<port>\d+)")
+_TCP = re.compile(r"^(?:tcp|tls|ws)/(?P<host>\[[^\]]+\]|[^:/]+):(?P<port>\d+)")
 
 
 class PortTaken(TelemetryError):
@@ -23,7 +23,7 @@ def check_ports_free(endpoints: dict[str, str]) -> None:
     for endpoint, owner in endpoints.items():
         match = _TCP.match(endpoint)
         if match is None:
-            continue  # udp, quic, unix sockets: the router reports those itself
+            continue  # udp, quic, unix sockets: the router reports those itself (tls and ws run on TCP)
         host, port = match["host"].strip("[]"), int(match["port"])
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:

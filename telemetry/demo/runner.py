@@ -22,7 +22,7 @@ from telemetry.config import FleetConfig
 from telemetry.dashboard.source import ZenohFleetSource
 from telemetry.dashboard.state import FleetState, StateSettings
 from telemetry.dashboard.view import FleetView
-from telemetry.demo.plan import Part, PartKind, aggregator_part, router_parts, vehicle_parts
+from telemetry.demo.plan import PartKind, aggregator_part, router_parts, vehicle_parts
 from telemetry.demo.ports import check_ports_free
 from telemetry.demo.supervisor import Child, PartFailed, Supervisor
 from telemetry.demo.verdict import baseline_of, fleet_json, judge
@@ -146,13 +146,15 @@ def _headless(options: DemoOptions, supervisor: Supervisor, source: ZenohFleetSo
     baseline = baseline_of(source.collect())
     progress.say(f"running for {options.duration_s:g} s")
     deadline = time.monotonic() + options.duration_s
+    exited: list[str] = []
     while time.monotonic() < deadline:
         for child in supervisor.exited():
-            progress.say(f"{child.part.name} (pid {child.pid}) exited with code {child.process.returncode}; "
-                         f"its log: {child.log_path}")
+            exited.append(f"{child.part.name} (pid {child.pid}) exited with code {child.process.returncode} "
+                          f"during the run; its log: {child.log_path}")
+            progress.say(exited[-1])
         time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
     view = source.collect()
-    reasons = judge(view, options.fleet, baseline)
+    reasons = judge(view, options.fleet, baseline, exited=exited)
     report = fleet_json(view, options.fleet, options.duration_s, reasons, baseline)
     if options.json_path is not None:
         options.json_path.parent.mkdir(parents=True, exist_ok=True)

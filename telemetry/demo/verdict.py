@@ -12,6 +12,7 @@ failure of the run.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from telemetry.config import FleetConfig
@@ -21,6 +22,8 @@ from telemetry.fleet.status import VehicleStatus
 __all__ = ["RATE_TOLERANCE", "Baseline", "baseline_of", "fleet_json", "judge"]
 
 RATE_TOLERANCE = 0.05
+#: Stats come every 0.5 s: older than this, the aggregator stopped publishing (or is cut off).
+STATS_TOO_OLD_S = 3.0
 
 Baseline = dict[tuple[str, str], int]  # ("<region>/<vehicle>", topic) -> lost_total when the fleet was up
 
@@ -30,10 +33,21 @@ def baseline_of(view: FleetView) -> Baseline:
 
 
 def judge(
-    view: FleetView, fleet: FleetConfig, baseline: Baseline | None = None, tolerance: float = RATE_TOLERANCE
+    view: FleetView,
+    fleet: FleetConfig,
+    baseline: Baseline | None = None,
+    tolerance: float = RATE_TOLERANCE,
+    exited: Sequence[str] = (),
 ) -> list[str]:
-    """Why the run failed, one line per problem; empty when every stream met the bar."""
-    reasons: list[str] = []
+    """Why the run failed, one line per problem; empty when every stream met the bar.
+
+    `exited`: a line for each of the demo's processes that ended during the run; any one
+    fails the run, since the last stats it left behind may still look fine."""
+    reasons = list(exited)
+    age_s = view.connection.last_stats_age_s
+    if age_s is None or age_s > STATS_TOO_OLD_S:
+        heard = "never" if age_s is None else f"not for {age_s:.0f} s"
+        reasons.append(f"aggregator: stats heard {heard}, so the figures below are not current")
     for vehicle_config in fleet.vehicles:
         key = f"{vehicle_config.region}/{vehicle_config.name}"
         vehicle = view.vehicle(key)
@@ -42,6 +56,8 @@ def judge(
             continue
         if vehicle.status is not VehicleStatus.ONLINE:
             reasons.append(f"{key}: {_status_problem(vehicle)}")
+        elif not vehicle.stats_age_s <= STATS_TOO_OLD_S:
+            reasons.append(f"{key}: its last stats are {vehicle.stats_age_s:.0f} s old")
         streams = {s.topic: s for s in vehicle.streams}
         for stream_config in vehicle_config.streams:
             stream = streams.get(stream_config.topic)
@@ -64,7 +80,9 @@ def _status_problem(vehicle: VehicleView) -> str:
 def _stream_problems(stream: StreamView, expected_hz: float, lost: int, tolerance: float) -> list[str]:
     problems = []
     ratio = stream.rate_hz / expected_hz if expected_hz > 0 else math.nan
-    if math.isnan(ratio) or abs(ratio - 1.0) > tolerance:
+    if math.isnan(ratio):
+        problems.append(f"no rate measured (expected {expected_hz:g} Hz)")
+    elif abs(ratio - 1.0) > tolerance + 1e-9:  # 0.95 is 0.050000000000000044 away from 1.0
         problems.append(
             f"{stream.rate_hz:.1f} Hz is {ratio:.1%} of the expected {expected_hz:g} Hz "
             f"(allowed {1 - tolerance:.0%}..{1 + tolerance:.0%})"

@@ -18,7 +18,14 @@ import yaml
 
 from support.processes import free_port
 
-__all__ = ["DEFAULT_STREAMS", "next_domain_id", "stream", "with_stream_options", "write_fleet_config"]
+__all__ = [
+    "DEFAULT_STREAMS",
+    "next_domain_id",
+    "shipped_fleet_on_free_ports",
+    "stream",
+    "with_stream_options",
+    "write_fleet_config",
+]
 
 #: Highest id whose DDS ports stay valid (telemetry.config.MAX_ROS_DOMAIN_ID).
 _MAX_DOMAIN_ID = 232
@@ -79,5 +86,20 @@ def write_fleet_config(
             {"name": vehicle, "region": region, "ros_domain_id": domain_id, "streams": [dict(s) for s in streams]}
         ],
     }
+    path.write_text(yaml.safe_dump(fleet, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def shipped_fleet_on_free_ports(path: Path) -> Path:
+    """The shipped config/fleet.yaml with every router on a free port and every vehicle in a
+    fresh ROS domain: the demo fleet as shipped, isolated from other tests and other demos."""
+    from telemetry.config import default_fleet_config_path
+
+    fleet = yaml.safe_load(default_fleet_config_path().read_text(encoding="utf-8"))
+    fleet["cloud"]["router"]["listen"] = [f"tcp/127.0.0.1:{free_port()}"]
+    for region in fleet["regions"]:
+        region["router"]["listen"] = [f"tcp/127.0.0.1:{free_port()}"]
+    for vehicle in fleet["vehicles"]:
+        vehicle["ros_domain_id"] = next_domain_id()
     path.write_text(yaml.safe_dump(fleet, sort_keys=False), encoding="utf-8")
     return path
