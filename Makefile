@@ -29,8 +29,9 @@ $(STAMP): requirements.txt setup.py
 build: $(STAMP)
 	$(BIN)/colcon build --symlink-install --event-handlers console_cohesion+
 
+# The whole fleet of config/fleet.yaml on this machine, the dashboard in front; q stops it all.
 demo: build
-	$(BIN)/telemetry config config/fleet.yaml
+	$(BIN)/telemetry demo --config config/fleet.yaml
 
 test: build
 	tools/run_tests.sh $(BIN)

@@ -11,10 +11,19 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from telemetry.config import FleetConfig, VehicleConfig, shipped_file
+from telemetry.config import FleetConfig, VehicleConfig, default_fleet_config_path, load_fleet_config, shipped_file
 from telemetry.errors import ConfigError
 
-__all__ = ["Part", "PartKind", "fleet_parts", "router_parts", "vehicle_parts", "zenoh_config_file"]
+__all__ = [
+    "Part",
+    "PartKind",
+    "aggregator_part",
+    "fleet_parts",
+    "load_fleet",
+    "router_parts",
+    "vehicle_parts",
+    "zenoh_config_file",
+]
 
 
 class PartKind(Enum):
@@ -54,6 +63,12 @@ class Part:
     @property
     def log_name(self) -> str:
         return self.name.replace(" ", "-") + ".log"
+
+
+def load_fleet(config: str | Path = "") -> tuple[FleetConfig, Path]:
+    """The fleet config a launch argument names ("" for the shipped one), checked as always."""
+    path = Path(config).resolve() if config else default_fleet_config_path()
+    return load_fleet_config(path), path
 
 
 def zenoh_config_file(name: str) -> Path | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 from collections.abc import Iterator
@@ -13,9 +14,10 @@ from typing import Any
 
 import pytest
 import yaml
-from support.demo_side import DemoRun, start_demo
+from support.demo_side import DemoRun, alive, start_demo
 from support.fleet_files import shipped_fleet_on_free_ports
 from support.processes import ProcessGroup
+from support.terminal import TerminalChild
 
 #: Start-up (~4 s here) + the run + stopping, with room for a loaded CI machine.
 EXIT_TIMEOUT_S = 90
@@ -128,3 +130,24 @@ def test_ctrl_c_stops_every_process_the_demo_started(
     assert _finish(run) == 130, run.process.output()
     assert "stopped 10 processes" in run.process.output()
     assert run.leftovers() == {}
+
+
+def test_the_interactive_demo_shows_the_fleet_on_the_dashboard_and_q_stops_everything(
+    fleet_file: Path, tmp_path: Path
+) -> None:
+    demo = TerminalChild("telemetry.cli", "demo", "--config", str(fleet_file), "--log-dir", str(tmp_path / "logs"))
+    try:
+        assert demo.read_until(b"fleet up: 3 vehicles", timeout_s=60), demo.screen[-3000:]
+        pids = [int(pid) for pid in re.findall(rb"\(pid (\d+)\)", demo.screen)]
+        assert len(pids) == 10
+        assert demo.read_until(b"streams 12/12 ok", timeout_s=30), demo.screen[-3000:]
+        demo.write(b"q")
+        assert demo.process.wait(timeout=30) == 0
+        demo.read_until(b"stopped 10 processes", timeout_s=5)
+        assert b"stopped 10 processes" in demo.screen
+        assert [pid for pid in pids if alive(pid)] == []
+    finally:
+        demo.stop()
+        for pid in [int(p) for p in re.findall(rb"\(pid (\d+)\)", demo.screen)]:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,70 @@
+"""The plan's parts as `ros2 launch` actions (needs `launch` and `launch_ros`: a ROS install).
+
+launch/*.launch.py stay a few lines each and read the same fleet config and the same
+`telemetry.demo.plan` as `telemetry demo`, so no vehicle, router or stream is listed twice.
+ROS nodes become `launch_ros.actions.Node`; the routers and the aggregator are not ROS nodes
+(they take no --ros-args), so they run as plain processes of this package's executables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from launch.actions import ExecuteProcess
+from launch_ros.actions import Node
+from launch_ros.substitutions import ExecutableInPackage
+
+from telemetry.demo.plan import (
+    Part,
+    PartKind,
+    aggregator_part,
+    fleet_parts,
+    load_fleet,
+    router_parts,
+    vehicle_parts,
+)
+from telemetry.errors import ConfigError
+
+__all__ = ["demo_actions", "fleet_actions", "vehicle_actions"]
+
+PACKAGE = "telemetry"
+_ROS_NODES = (PartKind.SENSOR_SIM, PartKind.BRIDGE)
+
+
+def action(part: Part) -> Any:
+    if part.kind in _ROS_NODES:
+        return Node(package=PACKAGE, executable=part.executable, arguments=list(part.args),
+                    additional_env=dict(part.env), output="screen")
+    return ExecuteProcess(
+        cmd=[ExecutableInPackage(part.executable, PACKAGE), *part.args],
+        name=part.name.replace(" ", "_"), additional_env=dict(part.env), output="screen",
+    )
+
+
+def vehicle_actions(config: str, vehicle: str, region: str = "", router: str = "") -> list[Any]:
+    """sensor_sim and zenoh_bridge of `vehicle`; `router` replaces its region router's endpoint."""
+    fleet, path = load_fleet(config)
+    chosen = fleet.vehicle(vehicle)
+    if region and region != chosen.region:
+        raise ConfigError(f"{path}: vehicle {vehicle!r} is in region {chosen.region!r}, not {region!r}")
+    parts = vehicle_parts(chosen, path)
+    if router:
+        parts = [p if p.kind is not PartKind.BRIDGE else _with_args(p, ("-e", router)) for p in parts]
+    return [action(part) for part in parts]
+
+
+def fleet_actions(config: str) -> list[Any]:
+    """The cloud and regional routers and the aggregator: the fleet's fixed infrastructure."""
+    fleet, path = load_fleet(config)
+    return [action(part) for part in [*router_parts(fleet), aggregator_part(fleet, path)]]
+
+
+def demo_actions(config: str) -> list[Any]:
+    """Everything `telemetry demo` starts, without the dashboard."""
+    fleet, path = load_fleet(config)
+    return [action(part) for part in fleet_parts(fleet, path)]
+
+
+def _with_args(part: Part, extra: tuple[str, ...]) -> Part:
+    return replace(part, args=part.args + extra)
