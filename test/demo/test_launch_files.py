@@ -61,7 +61,9 @@ def test_each_launch_file_compiles_and_documents_how_to_run_it(name: str) -> Non
 @pytest.mark.parametrize("name", LAUNCH_FILES)
 def test_every_launch_argument_has_a_description(name: str) -> None:
     tree = ast.parse((LAUNCH_DIR / name).read_text(encoding="utf-8"))
-    declared = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "DeclareLaunchArgument"]
+    declared = [
+        n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "DeclareLaunchArgument"
+    ]
     assert declared
     assert all(any(k.arg == "description" for k in call.keywords) for call in declared)
 
