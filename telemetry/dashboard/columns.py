@@ -65,12 +65,12 @@ def _rate_cell(stream: StreamView) -> str:
 
 
 def _bar_cell(stream: StreamView) -> str:
-    text = f"{cells.bar(stream.rate_ratio)} {cells.percent(100 * stream.rate_ratio, 0)}"
+    text = f"{cells.bar(stream.rate_ratio, 8)} {cells.percent(100 * stream.rate_ratio, 0)}"
     return text if stream.ok else f"[red]{text}[/]"
 
 
 #: Sparkline cells: the whole history (3 minutes by default) squeezed into this many blocks.
-TREND_WIDTH = 16
+TREND_WIDTH = 12
 
 STREAM_COLUMNS: tuple[Column[StreamView], ...] = (
     Column("topic", "Topic", lambda s: s.topic, lambda s: s.topic),

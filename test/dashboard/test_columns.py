@@ -220,7 +220,7 @@ def test_stream_cells_show_rate_against_expected_type_and_trends() -> None:
     cells = {c.key: c.cell(imu) for c in STREAM_COLUMNS}
     assert cells["rate"] == "990.0 / 1000.0"
     assert cells["type"] == "sensor_msgs/Imu (batched)"
-    assert cells["ratio"] == "█████████▉ 99 %"
+    assert cells["ratio"] == "███████▉ 99 %"
     assert cells["bandwidth"] == "1.23 kB/s"
     assert cells["loss"] == "[red]0.20 %[/]"
     assert cells["rate_trend"] == "██"  # scaled from 0: 990 of 1000 is still the top block
@@ -229,7 +229,7 @@ def test_stream_cells_show_rate_against_expected_type_and_trends() -> None:
 
 def test_a_stream_that_is_not_ok_has_its_rate_bar_in_red() -> None:
     slow = stream(rate_hz=500.0, rate_ratio=0.5, ok=False)
-    assert column(STREAM_COLUMNS, "ratio").cell(slow) == "[red]█████      50 %[/]"
+    assert column(STREAM_COLUMNS, "ratio").cell(slow) == "[red]████     50 %[/]"
 
 
 # --- the figures behind the cells ---------------------------------------------------------------
