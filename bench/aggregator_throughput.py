@@ -15,7 +15,7 @@ samples/s single, >= 1 000 000 samples/s batched, RSS <= 200 MB at 1 000 streams
    work in its Rust threads and the Rust -> Python call of each callback.
 
 2. End to end. A router, the aggregator process (`python -m telemetry.aggregator.service`),
-   and blaster processes (bench/blaster.py) putting real samples (32-byte attachments) or
+   and blaster processes (telemetry/bench/blaster.py) putting real samples (32-byte attachments) or
    real msg/SampleBatch messages, with congestion control BLOCK, on `--streams` streams.
    Single samples go as fast as the blasters can; batches at each of `--e2e-batched-rates-hz`
    per stream. Measured over `--seconds` once the window is full: the samples/s the
@@ -50,7 +50,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "test"), str(REPO / "bench")]
 
-from blaster import PAYLOAD_BYTES, BatchTemplate  # noqa: E402
+from telemetry.bench.blaster import PAYLOAD_BYTES, BatchTemplate  # noqa: E402
 from support.engine_input import FakeBytes, FakeSample  # noqa: E402
 
 import telemetry.aggregator.ingest as ingest_module  # noqa: E402
@@ -221,7 +221,7 @@ def end_to_end(
         env = {"PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "bench")])}
         blasters = [
             group.start_module(
-                "blaster",
+                "telemetry.bench.blaster",
                 "--connect",
                 router.endpoint,
                 "--prefix",

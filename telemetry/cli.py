@@ -33,7 +33,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     config.set_defaults(run=_run_config)
     _add_demo_parser(commands)
+    _add_bench_parser(commands)
     return parser
+
+
+def _add_bench_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from telemetry.bench.runner import BENCHMARKS
+
+    bench = commands.add_parser(
+        "bench", allow_abbrev=False, help="run a benchmark: print a table, write JSON and a PNG plot",
+        description="Benchmarks on this machine, all on loopback: " + ", ".join(BENCHMARKS) + ", or all.",
+    )
+    bench.add_argument("name", choices=[*BENCHMARKS, "all"])
+    bench.add_argument("--duration", type=float, metavar="S", help="measured seconds per run (default: per benchmark)")
+    bench.add_argument("--quick", action="store_true", help="short runs, for a smoke test (no verdicts)")
+    bench.add_argument("--out", type=Path, default=Path("bench") / "results", metavar="DIR",
+                       help="where JSON, PNG and logs go (default bench/results)")
+    bench.set_defaults(run=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from telemetry.bench.runner import BENCHMARKS, run_benchmarks
+
+    if args.duration is not None and args.duration <= 0:
+        raise TelemetryError(f"--duration: must be > 0, got {args.duration:g}")
+    names = list(BENCHMARKS) if args.name == "all" else [args.name]
+    return run_benchmarks(names, args.duration, args.quick, args.out.resolve())
 
 
 def _add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -31,6 +31,7 @@ class PartKind(Enum):
     AGGREGATOR = "aggregator"
     SENSOR_SIM = "sensor_sim"
     BRIDGE = "zenoh_bridge"
+    TOOL = "tool"  # a benchmark's helper process: `module` names it
 
 
 _MODULES = {
@@ -50,6 +51,7 @@ class Part:
     args: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
     vehicle: str | None = None
+    tool_module: str = ""  # PartKind.TOOL only
 
     @property
     def executable(self) -> str:
@@ -58,7 +60,7 @@ class Part:
 
     @property
     def module(self) -> str:
-        return _MODULES[self.kind]
+        return self.tool_module if self.kind is PartKind.TOOL else _MODULES[self.kind]
 
     @property
     def log_name(self) -> str:

@@ -25,7 +25,9 @@ __all__ = ["Child", "PartFailed", "Supervisor"]
 
 _log = logging.getLogger(__name__)
 #: Stop order: what uses the routers goes before them.
-_STOP_STAGES = ((PartKind.SENSOR_SIM, PartKind.BRIDGE), (PartKind.AGGREGATOR,), (PartKind.ROUTER,))
+_STOP_STAGES = (
+    (PartKind.TOOL, PartKind.SENSOR_SIM, PartKind.BRIDGE), (PartKind.AGGREGATOR,), (PartKind.ROUTER,)
+)
 
 
 class PartFailed(TelemetryError):

@@ -1,6 +1,6 @@
 """A load generator for the aggregator benchmark: many streams, single samples or batches, fast.
 
-    python bench/blaster.py --connect tcp/127.0.0.1:7447 --vehicles 5 --streams-per-vehicle 100 \
+    python -m telemetry.bench.blaster --connect tcp/127.0.0.1:7447 --vehicles 5 --streams-per-vehicle 100 \
         --rate-hz 100 [--batch 50] [--prefix p0]
 
 Keys follow DESIGN.md (`telemetry/data/bench/<prefix>-v<i>/s<j>` or `telemetry/batch/...`)
@@ -19,19 +19,18 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
+import zenoh
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import zenoh  # noqa: E402
-
-from telemetry.codec import TypeStore  # noqa: E402
-from telemetry.codec.attachment import ATTACHMENT_STRUCT, ATTACHMENT_VERSION, FLAG_STAMP_FROM_HEADER  # noqa: E402
-from telemetry.codec.batch import read_batch  # noqa: E402
-from telemetry.net import BackgroundSession, SessionOptions  # noqa: E402
+from telemetry.codec import TypeStore
+from telemetry.codec.attachment import (
+    ATTACHMENT_STRUCT,
+    ATTACHMENT_VERSION,
+    FLAG_STAMP_FROM_HEADER,
+)
+from telemetry.codec.batch import read_batch
+from telemetry.net import BackgroundSession, SessionOptions
 
 PAYLOAD_BYTES = 316
 _MAGIC_SEQUENCE = 0x5E9_0000_0000_0000

@@ -1,0 +1,56 @@
+"""`telemetry bench <name>`: run, print the table, write JSON and PNG to the output folder."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from telemetry.bench.results import BenchResult
+
+__all__ = ["BENCHMARKS", "run_benchmarks"]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    module: str  # telemetry.bench.<module> has run(duration_s, log_dir=..., warmup_s=...) and plot(axes, result)
+    duration_s: float  # default measured window
+    quick_s: float
+
+    def load(self) -> tuple[Callable[..., BenchResult], Callable[[Any, BenchResult], None]]:
+        module = importlib.import_module(f"telemetry.bench.{self.module}")
+        return module.run, module.plot
+
+
+_TABLE = {
+    "e2e": Benchmark("e2e", 60.0, 3.0),
+    "floor": Benchmark("floor", 30.0, 2.0),
+    "brokers": Benchmark("brokers", 20.0, 2.0),
+    "fanin": Benchmark("fanin", 10.0, 2.0),
+    "size": Benchmark("size", 10.0, 2.0),
+}
+BENCHMARKS = tuple(_TABLE)
+
+
+def run_benchmarks(names: list[str], duration_s: float | None, quick: bool, out_dir: Path,
+                   out: TextIO = sys.stdout) -> int:
+    done: dict[str, BenchResult] = {}
+    for name in names:
+        bench = _TABLE[name]
+        run, plot = bench.load()
+        seconds = duration_s if duration_s is not None else bench.quick_s if quick else bench.duration_s
+        print(f"-- running {name} ({seconds:g} s measured)", file=out, flush=True)
+        kwargs: dict[str, Any] = {"log_dir": out_dir / "logs" / name}
+        if quick:
+            kwargs["warmup_s"] = 1.0
+        if name == "floor" and "e2e" in done:
+            kwargs["e2e_result"] = done["e2e"]
+        result = run(seconds, **kwargs)
+        done[name] = result
+        written = result.write(out_dir, plot)
+        print(result.text(), file=out)
+        print("wrote " + ", ".join(str(p) for p in written), file=out, flush=True)
+    return 0
