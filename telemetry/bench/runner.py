@@ -53,4 +53,17 @@ def run_benchmarks(names: list[str], duration_s: float | None, quick: bool, out_
         written = result.write(out_dir, plot)
         print(result.text(), file=out)
         print("wrote " + ", ".join(str(p) for p in written), file=out, flush=True)
+    summary = out_dir / "summary.md"
+    summary.write_text(markdown(list(done.values())), encoding="utf-8")
+    print(f"wrote {summary}", file=out)
     return 0
+
+
+def markdown(results: list[BenchResult]) -> str:
+    """Each result's table and targets as Markdown, with its plot: the raw material of bench/README.md."""
+    parts = []
+    for result in results:
+        parts.append(f"## {result.title}\n\nRun {result.started}, {result.params}.\n")
+        parts.append("```\n" + result.text() + "\n```\n")
+        parts.append(f"![{result.name}]({result.name}.png)\n")
+    return "\n".join(parts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from telemetry.codec.store import TypeStore
 from telemetry.errors import CodecError
 
-__all__ = ["BATCH_TYPE", "BatchColumns", "read_batch"]
+__all__ = ["BATCH_TYPE", "BatchColumns", "read_batch", "read_batch_reference"]
 
 BATCH_TYPE = "telemetry/msg/SampleBatch"
 
@@ -24,11 +25,89 @@ class BatchColumns:
     sequence: np.ndarray  # uint64
     source_ns: np.ndarray  # int64
     size: np.ndarray  # int64
-    data: bytes
+    data: np.ndarray  # uint8, the samples back to back (a view into the payload, not a copy)
 
 
 def read_batch(store: TypeStore, payload: bytes) -> BatchColumns:
-    """Decode and check a batch: columns of equal length, sizes adding up to the data."""
+    """Decode and check a batch: columns of equal length, sizes adding up to the data.
+
+    The columns are read straight from the CDR bytes with `numpy.frombuffer` at offsets that
+    follow the layout of msg/SampleBatch.msg (CDR alignment counted from after the 4-byte
+    encapsulation header), not through pycdr2: 18 µs per 50-sample batch with pycdr2, a few
+    µs this way, and the aggregator reads up to 20 000 batches a second. `store` is kept for
+    the definition's VERSION; `read_batch_reference` decodes with pycdr2, for tests."""
+    version = store.message_class(BATCH_TYPE).VERSION
+    try:
+        return _read_columns(memoryview(payload), version)
+    except (struct.error, ValueError, UnicodeDecodeError) as error:
+        raise CodecError(f"{BATCH_TYPE}: cannot decode {len(payload)} bytes: {error}") from None
+
+
+_U8, _I32, _U32 = struct.Struct("<B"), struct.Struct("<i"), struct.Struct("<I")
+
+
+class _Reader:
+    """A cursor over CDR little-endian bytes; alignment counts from after the encapsulation header."""
+
+    def __init__(self, view: memoryview) -> None:
+        if len(view) < 4 or bytes(view[:2]) not in (b"\x00\x01",):
+            raise ValueError("not little-endian CDR (bad encapsulation header)")
+        self.view, self.at = view, 4
+
+    def align(self, size: int) -> None:
+        self.at += (-(self.at - 4)) % size
+
+    def scalar(self, fmt: struct.Struct) -> int:
+        self.align(fmt.size)
+        (value,) = fmt.unpack_from(self.view, self.at)
+        self.at += fmt.size
+        return int(value)
+
+    def array(self, dtype: str, item: int) -> np.ndarray:
+        count = self.scalar(_U32)
+        if count:  # an empty sequence has no first element to align
+            self.align(item)
+        end = self.at + count * item
+        if end > len(self.view):
+            raise ValueError(f"a sequence of {count} elements runs past the end")
+        values = np.frombuffer(self.view, dtype=dtype, count=count, offset=self.at)
+        self.at = end
+        return values
+
+    def string(self) -> str:
+        length = self.scalar(_U32)
+        end = self.at + length
+        if length == 0 or end > len(self.view):
+            raise ValueError(f"a string of {length} bytes runs past the end")
+        text = bytes(self.view[self.at:end - 1]).decode("utf-8")
+        self.at = end
+        return text
+
+
+def _read_columns(view: memoryview, version: int) -> BatchColumns:
+    reader = _Reader(view)
+    found = reader.scalar(_U8)
+    if found != version:
+        raise CodecError(f"{BATCH_TYPE}: unknown version {found} (this build reads {version})")
+    sec, nanosec = reader.scalar(_I32), reader.scalar(_U32)
+    ros_type = reader.string()
+    stamp_from_header = bool(reader.scalar(_U8))
+    sequence = reader.array("<u8", 8)
+    source_ns = reader.array("<i8", 8)
+    size = reader.array("<u4", 4).astype(np.int64)
+    data = reader.array("u1", 1)
+    if not len(sequence) == len(source_ns) == len(size):
+        raise CodecError(
+            f"{BATCH_TYPE}: columns differ in length (sequence {len(sequence)}, "
+            f"source_time_ns {len(source_ns)}, size {len(size)})"
+        )
+    if int(size.sum()) != len(data):
+        raise CodecError(f"{BATCH_TYPE}: sizes add up to {int(size.sum())} bytes, data holds {len(data)}")
+    return BatchColumns(ros_type, stamp_from_header, sec * 1_000_000_000 + nanosec, sequence, source_ns, size, data)
+
+
+def read_batch_reference(store: TypeStore, payload: bytes) -> BatchColumns:
+    """The same through pycdr2 (the slow, obviously right way): what `read_batch` is tested against."""
     batch = store.decode(BATCH_TYPE, payload)
     version = store.message_class(BATCH_TYPE).VERSION
     if batch.version != version:
@@ -44,4 +123,5 @@ def read_batch(store: TypeStore, payload: bytes) -> BatchColumns:
     if int(size.sum()) != len(batch.data):
         raise CodecError(f"{BATCH_TYPE}: sizes add up to {int(size.sum())} bytes, data holds {len(batch.data)}")
     send_ns = batch.stamp.sec * 1_000_000_000 + batch.stamp.nanosec
-    return BatchColumns(batch.ros_type, batch.stamp_from_header, send_ns, sequence, source_ns, size, batch.data)
+    data = np.frombuffer(bytes(batch.data), dtype=np.uint8)
+    return BatchColumns(batch.ros_type, batch.stamp_from_header, send_ns, sequence, source_ns, size, data)
