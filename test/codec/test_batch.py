@@ -31,7 +31,9 @@ def _batch(store: TypeStore, sizes: list[int], ros_type: str = "sensor_msgs/msg/
 
 @pytest.mark.parametrize("sizes", [[], [316], [316] * 50, [1, 2, 3, 4, 5, 6, 7], [0, 9, 0, 17]])
 @pytest.mark.parametrize("ros_type", ["sensor_msgs/msg/Imu", "a/msg/B", "nav_msgs/msg/Odometry"])
-def test_the_columns_equal_what_pycdr2_decodes_for_every_layout(store: TypeStore, sizes: list[int], ros_type: str) -> None:
+def test_the_columns_equal_what_pycdr2_decodes_for_every_layout(
+    store: TypeStore, sizes: list[int], ros_type: str
+) -> None:
     payload = _batch(store, sizes, ros_type)
     fast, slow = read_batch(store, payload), read_batch_reference(store, payload)
     assert (fast.ros_type, fast.stamp_from_header, fast.send_ns) == (slow.ros_type, slow.stamp_from_header,
