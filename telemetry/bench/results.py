@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import time
@@ -49,7 +50,8 @@ class BenchResult:
         """`<out>/<name>.json` and, with `plot(axes, result)`, `<out>/<name>.png`."""
         out_dir.mkdir(parents=True, exist_ok=True)
         json_path = out_dir / f"{self.name}.json"
-        json_path.write_text(json.dumps(asdict(self), indent=2, default=_plain) + "\n", encoding="utf-8")
+        data = _no_nan(asdict(self))
+        json_path.write_text(json.dumps(data, indent=2, default=_plain, allow_nan=False) + "\n", encoding="utf-8")
         written = [json_path]
         if plot is not None and self.rows:
             import matplotlib
@@ -69,6 +71,17 @@ class BenchResult:
 
 def _plain(value: object) -> object:
     return str(value)
+
+
+def _no_nan(value: Any) -> Any:
+    """JSON has no NaN: an unknown figure (nothing arrived) is null."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _no_nan(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nan(item) for item in value]
+    return value
 
 
 def table(rows: Sequence[dict[str, Any]]) -> str:

@@ -65,7 +65,7 @@ class Supervisor:
     def start(self, part: Part) -> Child:
         log_path = self.log_dir / part.log_name
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **part.env}
-        with open(log_path, "ab") as log:
+        with open(log_path, "wb") as log:  # a fresh log: ready lines of an earlier run must not count
             process = subprocess.Popen(
                 [self._python, "-m", part.module, *part.args],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,

@@ -94,7 +94,7 @@ class ZenohBridgeNode(Node):
             self._bridge(stream)
         self.create_timer(_REPORT_PERIOD_S, self._report)
         self.create_timer(_GRAPH_SCAN_PERIOD_S, self._scan_graph)
-        if any(stream.batch_ms for stream in settings.streams) or settings.topic_pattern is not None:
+        if any(stream.batch_ms for stream in settings.streams):  # topics found on the graph are never batched
             self.create_timer(_BATCH_TICK_S, lambda: forwarder.flush_due(time.time_ns()))
 
     def _bridge(self, stream: BridgedStream) -> None:
