@@ -158,9 +158,9 @@ class FleetEngine:
 
     def _batch_columns(self, inbox: Inbox, vehicle: _Vehicle, stream: _Stream) -> tuple[np.ndarray, ...] | None:
         parts: list[tuple[np.ndarray, ...]] = []
-        for receive_ns, payload in inbox.batches:
+        for receive_ns, payload, data_len in inbox.batches:
             try:
-                batch = read_batch(self._store, payload)
+                batch = read_batch(self._store, payload, data_len)
             except CodecError as error:
                 self._bad(vehicle, BadInput.BAD_BATCH, 1, str(error))
                 continue

@@ -10,6 +10,7 @@ Everything the callbacks fill is swapped out under one lock by `Ingest.drain()`.
 
 from __future__ import annotations
 
+import struct
 import threading
 import time
 from array import array
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from telemetry.codec.attachment import ATTACHMENT_SIZE
+from telemetry.codec.batch import batch_head
 from telemetry.errors import KeyExprError
 from telemetry.keys import KeyKind, KeySpace, ParsedKey, validate_name
 
@@ -35,7 +37,7 @@ _MAX_REMEMBERED_KEYS = 10_000
 #: Region and vehicle name charged with input that names no valid source.
 UNKNOWN_SOURCE = "_unknown"
 _UNKNOWN = (UNKNOWN_SOURCE, UNKNOWN_SOURCE)
-#: What the callbacks may hold between two ticks (48 bytes a single sample, batches whole):
+#: What the callbacks may hold between two ticks (48 bytes a single sample, ~16 a batched one):
 #: beyond it, input is dropped and counted as overload, so memory stays bounded when the
 #: aggregator cannot keep up.
 MAX_PENDING_SAMPLES = 1_000_000
@@ -63,7 +65,9 @@ class Inbox:
     attachments: bytearray = field(default_factory=bytearray)
     receive_ns: array = field(default_factory=lambda: array("q"))
     size: array = field(default_factory=lambda: array("q"))
-    batches: list[tuple[int, bytes]] = field(default_factory=list)
+    #: (receive ns, batch head, bytes of sample data left out); data length None: the payload
+    #: did not parse as a batch and is kept whole, for the tick to count as bad input.
+    batches: list[tuple[int, bytes, int | None]] = field(default_factory=list)
     ros_type: str = ""
 
 
@@ -121,10 +125,15 @@ class Ingest:
             inbox.size.append(len(sample.payload))
 
     def on_batch(self, sample: Any) -> None:
-        """A SampleBatch on telemetry/batch/...: kept whole, decoded on the tick."""
+        """A SampleBatch on telemetry/batch/...: its head kept (the columns, not the samples'
+        bytes, which the stats never read), decoded on the tick."""
         receive_ns = time.time_ns()
         key = str(sample.key_expr)
         payload = sample.payload.to_bytes()
+        try:
+            payload, data_len = batch_head(payload)
+        except (ValueError, struct.error):
+            data_len = None  # kept whole: the tick decodes it and counts it as bad input
         with self._lock:
             inbox = self._inboxes.get(key)
             if inbox is None:
@@ -135,7 +144,7 @@ class Ingest:
                 self._count(inbox.parsed, BadInput.OVERLOAD)
                 return
             self._pending_batch_bytes += len(payload)
-            inbox.batches.append((receive_ns, payload))
+            inbox.batches.append((receive_ns, payload, data_len))
 
     def on_liveliness(self, sample: Any) -> None:
         """A vehicle's token appeared (PUT) or went away (DELETE)."""

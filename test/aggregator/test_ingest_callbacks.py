@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from support.engine_input import FakeBytes, FakeSample
+from support.engine_input import FakeBytes, FakeSample, arrivals, batch_payload
 
 from telemetry.aggregator.ingest import BadInput, Ingest, parse_attachments
+from telemetry.codec import TypeStore
 from telemetry.codec.attachment import ATTACHMENT_SIZE, pack_fields
 from telemetry.keys import KeySpace
 
@@ -84,12 +85,22 @@ def test_a_key_whose_topic_does_not_parse_is_a_bad_key_of_the_vehicle_it_names_e
     assert drained.inboxes == {}
 
 
-def test_a_batch_is_kept_whole_with_its_receive_time() -> None:
+def test_a_batch_that_does_not_parse_is_kept_whole_for_the_tick_to_count() -> None:
     ingest = Ingest(KeySpace())
     key = "telemetry/batch/us-east/truck-01/imu"
     ingest.on_batch(FakeSample(key, FakeBytes(b"not decoded here")))
-    ((receive_ns, payload),) = ingest.drain().inboxes[key].batches
-    assert payload == b"not decoded here" and receive_ns > 0
+    ((receive_ns, payload, data_len),) = ingest.drain().inboxes[key].batches
+    assert payload == b"not decoded here" and data_len is None and receive_ns > 0
+
+
+def test_a_batch_is_kept_without_its_samples_bytes(store: TypeStore) -> None:
+    ingest = Ingest(KeySpace())
+    key = "telemetry/batch/us-east/truck-01/imu"
+    payload = batch_payload(store, arrivals(1000, 0.05), 1)
+    ingest.on_batch(FakeSample(key, FakeBytes(payload)))
+    ((_, head, data_len),) = ingest.drain().inboxes[key].batches
+    assert data_len == 50 * 316 and len(head) + 4 + data_len == len(payload)
+    assert payload.startswith(head)
 
 
 def test_liveliness_put_and_delete_become_presence_records() -> None:

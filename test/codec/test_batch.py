@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from telemetry.codec import TypeStore
-from telemetry.codec.batch import BATCH_TYPE, read_batch, read_batch_reference
+from telemetry.codec.batch import BATCH_TYPE, batch_head, read_batch, read_batch_reference
 from telemetry.errors import CodecError
 
 
@@ -75,3 +75,27 @@ def test_a_big_endian_or_garbage_payload_is_refused(store: TypeStore) -> None:
         read_batch(store, bytes(payload))
     with pytest.raises(CodecError):
         read_batch(store, b"\x00\x01\x00\x00" + struct.pack("<B3xiII", 1, 0, 0, 2**31))
+
+
+@pytest.mark.parametrize("sizes", [[], [316], [316] * 50, [1, 2, 3]])
+def test_a_batch_head_reads_to_the_same_columns_without_the_data(store: TypeStore, sizes: list[int]) -> None:
+    payload = _batch(store, sizes)
+    head, data_len = batch_head(payload)
+    assert data_len == sum(sizes) and len(head) + 4 + data_len == len(payload)
+    whole, part = read_batch(store, payload), read_batch(store, head, data_len)
+    for column in ("sequence", "source_ns", "size"):
+        assert np.array_equal(getattr(whole, column), getattr(part, column)), column
+    assert part.data.size == 0 and part.ros_type == whole.ros_type
+
+
+def test_a_batch_head_of_a_truncated_or_garbage_payload_is_a_value_error(store: TypeStore) -> None:
+    payload = _batch(store, [316] * 3)
+    for bad in (payload[:-1], payload[:30], b"\x00\x01\x00\x00garbage", b""):
+        with pytest.raises((ValueError, struct.error)):
+            batch_head(bad)
+
+
+def test_a_head_whose_sizes_disagree_with_the_data_length_is_refused(store: TypeStore) -> None:
+    head, data_len = batch_head(_batch(store, [4, 4]))
+    with pytest.raises(CodecError, match="sizes add up to 8 bytes, data holds 9"):
+        read_batch(store, head, data_len + 1)

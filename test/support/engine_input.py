@@ -8,6 +8,8 @@ calls the `Ingest` callbacks directly.
 
 from __future__ import annotations
 
+import struct
+
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ import numpy.typing as npt
 
 from telemetry.aggregator.ingest import ATTACHMENT_DTYPE, Drained, Inbox
 from telemetry.bridge.batcher import SampleBatcher
+from telemetry.codec.batch import batch_head
 from telemetry.codec import TypeStore
 from telemetry.codec.attachment import ATTACHMENT_VERSION, FLAG_STAMP_FROM_HEADER
 from telemetry.keys import KeySpace
@@ -119,10 +122,16 @@ def batch_payload(store: TypeStore, samples: Arrivals, send_ns: int) -> bytes:
 
 
 def batch_inbox(region: str, vehicle: str, topic: str, batches: Iterable[tuple[int, bytes]]) -> tuple[str, Inbox]:
-    """(key, inbox) on telemetry/batch/...: (receive time, SampleBatch payload) pairs, kept whole."""
+    """(key, inbox) on telemetry/batch/...: (receive time, SampleBatch payload) pairs, kept as
+    the callback keeps them (the head without the samples' bytes; whole if it does not parse)."""
     key = _KEYS.batch(region, vehicle, topic)
     inbox = Inbox(_KEYS.parse(key))
-    inbox.batches.extend(batches)
+    for receive_ns, payload in batches:
+        try:
+            head, data_len = batch_head(payload)
+            inbox.batches.append((receive_ns, head, data_len))
+        except (ValueError, struct.error):
+            inbox.batches.append((receive_ns, payload, None))
     return key, inbox
 
 
