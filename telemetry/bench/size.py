@@ -54,8 +54,8 @@ NOTES = (
     "lost counts gaps in the bridge's sequence numbers (Zenoh side); a sample DDS dropped "
     "before the bridge has no sequence number: it shows as delivered_hz below rate_hz",
     "bridge_us_per_sample is the bridge's CPU over the window divided by the samples delivered, "
-    "so it includes its fixed costs (graph scan every 1 s, a 5 ms flush tick in --topics "
-    "mode), which weigh most at 10-30 Hz; /proc counts CPU in 10 ms ticks, so short windows "
+    "so it includes its fixed costs (the graph scan every 1 s, the counters report), which weigh "
+    "most at 10-30 Hz; /proc counts CPU in 10 ms ticks, so short windows "
     "at low rates give coarse figures",
 )
 
