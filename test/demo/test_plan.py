@@ -235,10 +235,14 @@ def test_every_part_runs_a_console_script_that_setup_py_installs(shipped: FleetC
 
 def test_every_part_module_is_importable_and_is_the_module_of_its_console_script(shipped: FleetConfig) -> None:
     scripts = _console_scripts()
-    for kind in PartKind:
+    for kind in (k for k in PartKind if k is not PartKind.TOOL):  # TOOL: a benchmark's helper, named per part
         part = Part("any", kind, ())
         assert importlib.util.find_spec(part.module) is not None, f"{part.module} is not importable"
         assert part.module == scripts[part.executable], f"{kind}: setup.py runs {scripts[part.executable]}"
+
+
+def test_a_tool_part_runs_the_module_it_names() -> None:
+    assert Part("blaster-0", PartKind.TOOL, (), tool_module="telemetry.bench.blaster").module == "telemetry.bench.blaster"
 
 
 def test_log_names_are_one_file_per_part_without_spaces(shipped: FleetConfig) -> None:
