@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from support.dashboard_views import stream_view
 
 from telemetry.config import AlertThresholds
 from telemetry.dashboard.alerts import AlertTracker, stream_ok
@@ -19,25 +20,8 @@ T0 = 1_767_268_800 * SECOND
 ONLINE, STALE, OFFLINE = VehicleStatus.ONLINE, VehicleStatus.STALE, VehicleStatus.OFFLINE
 INFO, WARNING, ERROR = AlertLevel.INFO, AlertLevel.WARNING, AlertLevel.ERROR
 
-_STREAM = StreamView(
-    topic="/odom",
-    ros_type="nav_msgs/msg/Odometry",
-    batched=False,
-    window_s=5.0,
-    rate_hz=100.0,
-    expected_hz=100.0,
-    rate_ratio=1.0,
-    latency_p50_ms=1.0,
-    latency_p90_ms=2.0,
-    latency_p99_ms=3.0,
-    latency_max_ms=4.0,
-    jitter_ms=0.1,
-    received=500,
-    lost=0,
-    lost_total=0,
-    sequence_resets=0,
-    bytes_per_s=10_000.0,
-    stale=False,
+_STREAM = stream_view(
+    "/odom", ros_type="nav_msgs/msg/Odometry", rate_hz=100.0, expected_hz=100.0, received=500, bytes_per_s=10_000.0
 )
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from support.dashboard_views import HEALTHY_IMU
 
 from telemetry.dashboard.columns import FLEET_COLUMNS, STREAM_COLUMNS, Column, matches, ordered
 from telemetry.dashboard.view import StreamView, VehicleView, nan_max, nan_min
@@ -15,26 +16,7 @@ from telemetry.fleet.status import VehicleStatus
 NAN = math.nan
 ONLINE, STALE, OFFLINE = VehicleStatus.ONLINE, VehicleStatus.STALE, VehicleStatus.OFFLINE
 
-_STREAM = StreamView(
-    topic="/imu",
-    ros_type="sensor_msgs/msg/Imu",
-    batched=False,
-    window_s=5.0,
-    rate_hz=1000.0,
-    expected_hz=1000.0,
-    rate_ratio=1.0,
-    latency_p50_ms=1.0,
-    latency_p90_ms=2.0,
-    latency_p99_ms=3.0,
-    latency_max_ms=4.0,
-    jitter_ms=0.1,
-    received=5000,
-    lost=0,
-    lost_total=0,
-    sequence_resets=0,
-    bytes_per_s=100_000.0,
-    stale=False,
-)
+_STREAM = HEALTHY_IMU
 
 
 def stream(topic: str = "/imu", **values: Any) -> StreamView:

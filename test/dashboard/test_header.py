@@ -6,6 +6,7 @@ import math
 from dataclasses import replace
 
 import pytest
+from support.dashboard_views import HEALTHY_IMU
 
 from telemetry.dashboard.header import HeaderText, connection_line, totals_line
 from telemetry.dashboard.view import ConnectionState, ConnectionView, FleetTotals, StreamView, VehicleView
@@ -14,26 +15,7 @@ from telemetry.fleet.status import VehicleStatus
 ENDPOINT = ("tcp/127.0.0.1:7447",)
 CONNECTED = ConnectionView(ConnectionState.CONNECTED, ENDPOINT, routers=("router-zid",))
 
-_STREAM = StreamView(
-    topic="/imu",
-    ros_type="sensor_msgs/msg/Imu",
-    batched=False,
-    window_s=5.0,
-    rate_hz=1000.0,
-    expected_hz=1000.0,
-    rate_ratio=1.0,
-    latency_p50_ms=1.0,
-    latency_p90_ms=2.0,
-    latency_p99_ms=3.0,
-    latency_max_ms=4.0,
-    jitter_ms=0.1,
-    received=5000,
-    lost=0,
-    lost_total=0,
-    sequence_resets=0,
-    bytes_per_s=100_000.0,
-    stale=False,
-)
+_STREAM = HEALTHY_IMU
 
 
 # --- the connection line ----------------------------------------------------------------------
