@@ -21,8 +21,8 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
 
+from telemetry.bench.pacing import deadline_loop
 from telemetry.codec.attachment import ATTACHMENT_SIZE, pack_fields
 
 __all__ = ["main"]
@@ -84,25 +84,11 @@ def publish_mqtt(port: int, topic: str, qos: int, padding: bytes, rate_hz: float
         if not connected.wait(CONNECT_TIMEOUT_S):
             return -1
         print("publisher ready", flush=True)
-        return _deadline_loop(lambda sequence: client.publish(topic, message(sequence, padding), qos=qos),
+        return deadline_loop(lambda sequence: client.publish(topic, message(sequence, padding), qos=qos),
                               rate_hz, stop)
     finally:
         client.disconnect()
         client.loop_stop()
-
-
-def _deadline_loop(send: Callable[[int], object], rate_hz: float, stop: threading.Event) -> int:
-    period_ns = int(1e9 / rate_hz)
-    next_ns = time.monotonic_ns()
-    sequence = 0
-    while not stop.is_set():
-        delay_ns = next_ns - time.monotonic_ns()
-        if delay_ns > 0:
-            time.sleep(delay_ns / 1e9)
-        sequence += 1
-        send(sequence)
-        next_ns += period_ns
-    return sequence
 
 
 async def publish_nats(port: int, subject: str, padding: bytes, rate_hz: float, stop: threading.Event) -> int:

@@ -20,6 +20,7 @@ import time
 
 import zenoh
 
+from telemetry.bench.pacing import deadline_loop
 from telemetry.codec.attachment import pack_fields
 from telemetry.config import shipped_file
 from telemetry.net import BackgroundSession, SessionOptions
@@ -60,18 +61,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(publisher: zenoh.Publisher, payload: bytes, rate_hz: float, stop: threading.Event) -> int:
-    period_ns = int(1e9 / rate_hz)
-    next_ns = time.monotonic_ns()
-    sequence = 0
-    while not stop.is_set():
-        delay_ns = next_ns - time.monotonic_ns()
-        if delay_ns > 0:
-            time.sleep(delay_ns / 1e9)
-        sequence += 1
+    def put(sequence: int) -> None:
         now_ns = time.time_ns()
         publisher.put(payload, attachment=pack_fields(sequence, now_ns, now_ns, stamp_from_header=True))
-        next_ns += period_ns
-    return sequence
+
+    return deadline_loop(put, rate_hz, stop)
 
 
 if __name__ == "__main__":
