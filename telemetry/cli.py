@@ -1,5 +1,6 @@
 """`telemetry`: the umbrella command. Each subcommand parses its arguments and hands ready
-objects to a function in the package: `config` checks a fleet config, `demo` runs a fleet.
+objects to a function in the package: `config` checks a fleet config, `demo` runs a fleet,
+`bench` measures it, `pki` makes development certificates for mutual TLS.
 """
 
 from __future__ import annotations
@@ -34,7 +35,29 @@ def build_parser() -> argparse.ArgumentParser:
     config.set_defaults(run=_run_config)
     _add_demo_parser(commands)
     _add_bench_parser(commands)
+    _add_pki_parser(commands)
     return parser
+
+
+def _add_pki_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    pki = commands.add_parser("pki", allow_abbrev=False,
+                              help="a development fleet CA and certificates for Zenoh's mutual TLS")
+    actions = pki.add_subparsers(dest="pki_command", required=True, metavar="ACTION")
+    init = actions.add_parser("init", help="create a fleet CA (ca.pem, ca.key) in DIR")
+    init.add_argument("dir", type=Path)
+    issue = actions.add_parser("issue", help="issue NAME.pem and NAME.key, signed by DIR's CA")
+    issue.add_argument("dir", type=Path)
+    issue.add_argument("name", help="the party's name: a vehicle's name for a vehicle")
+    issue.add_argument("--role", required=True, choices=["vehicle", "router", "aggregator", "dashboard"])
+    pki.set_defaults(run=_run_pki)
+
+
+def _run_pki(args: argparse.Namespace) -> int:
+    from telemetry.security import pki
+
+    issued = pki.init(args.dir) if args.pki_command == "init" else pki.issue(args.dir, args.name, args.role)
+    print(f"wrote {issued.certificate} and {issued.key}")
+    return 0
 
 
 def _add_bench_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
