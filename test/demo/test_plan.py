@@ -10,7 +10,6 @@ import importlib.util
 import re
 from pathlib import Path
 
-import pytest
 from support.processes import REPO_ROOT
 
 from telemetry.codec import TypeStore
@@ -21,7 +20,6 @@ from telemetry.config import (
     StreamConfig,
     VehicleConfig,
     default_fleet_config_path,
-    load_fleet_config,
 )
 from telemetry.demo.plan import (
     Part,
@@ -40,11 +38,6 @@ EU_WEST_JSON5 = REPO_ROOT / "config" / "zenoh" / "eu-west.json5"
 US_EAST_JSON5 = REPO_ROOT / "config" / "zenoh" / "us-east.json5"
 
 _IMU = StreamConfig("/imu", "sensor_msgs/msg/Imu", 1000.0)
-
-
-@pytest.fixture(scope="module")
-def shipped(store: TypeStore) -> FleetConfig:
-    return load_fleet_config(default_fleet_config_path(), store)
 
 
 def _fleet_with_unshipped_region() -> FleetConfig:
@@ -242,7 +235,8 @@ def test_every_part_module_is_importable_and_is_the_module_of_its_console_script
 
 
 def test_a_tool_part_runs_the_module_it_names() -> None:
-    assert Part("blaster-0", PartKind.TOOL, (), tool_module="telemetry.bench.blaster").module == "telemetry.bench.blaster"
+    part = Part("blaster-0", PartKind.TOOL, (), tool_module="telemetry.bench.blaster")
+    assert part.module == "telemetry.bench.blaster"
 
 
 def test_log_names_are_one_file_per_part_without_spaces(shipped: FleetConfig) -> None:

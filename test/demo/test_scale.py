@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from telemetry.codec import TypeStore
 from telemetry.config import (
     MAX_ROS_DOMAIN_ID,
     ConfigError,
@@ -15,19 +14,12 @@ from telemetry.config import (
     RouterConfig,
     StreamConfig,
     VehicleConfig,
-    default_fleet_config_path,
-    load_fleet_config,
 )
 from telemetry.demo.scale import scaled_fleet
 
 _IMU = (StreamConfig("/imu", "sensor_msgs/msg/Imu", 1000.0),)
 _ODOM = (StreamConfig("/odom", "nav_msgs/msg/Odometry", 100.0, max_rate_hz=50.0),)
 _GNSS = (StreamConfig("/gnss", "sensor_msgs/msg/NavSatFix", 10.0, batch_ms=100.0, reliable=True),)
-
-
-@pytest.fixture(scope="module")
-def shipped(store: TypeStore) -> FleetConfig:
-    return load_fleet_config(default_fleet_config_path(), store)
 
 
 def _three_region_fleet() -> FleetConfig:
