@@ -1,6 +1,7 @@
 """`telemetry`: the umbrella command. Each subcommand parses its arguments and hands ready
 objects to a function in the package: `config` checks a fleet config, `demo` runs a fleet,
-`bench` measures it, `pki` makes development certificates for mutual TLS.
+`bench` measures it, `pki` makes development certificates for mutual TLS, `acl` writes
+the routers' access control and a secure deployment's Zenoh configs.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo_parser(commands)
     _add_bench_parser(commands)
     _add_pki_parser(commands)
+    _add_acl_parser(commands)
     return parser
 
 
@@ -49,14 +51,63 @@ def _add_pki_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     issue.add_argument("dir", type=Path)
     issue.add_argument("name", help="the party's name: a vehicle's name for a vehicle")
     issue.add_argument("--role", required=True, choices=["vehicle", "router", "aggregator", "dashboard"])
+    fleet = actions.add_parser("fleet", help="issue a certificate for every party the fleet's access control names")
+    fleet.add_argument("dir", type=Path)
+    fleet.add_argument("config", nargs="?", type=Path, help="fleet config (default: the shipped config/fleet.yaml)")
     pki.set_defaults(run=_run_pki)
 
 
 def _run_pki(args: argparse.Namespace) -> int:
     from telemetry.security import pki
+    from telemetry.security.acl import parties
 
-    issued = pki.init(args.dir) if args.pki_command == "init" else pki.issue(args.dir, args.name, args.role)
-    print(f"wrote {issued.certificate} and {issued.key}")
+    if args.pki_command == "init":
+        issued = [pki.init(args.dir)]
+    elif args.pki_command == "issue":
+        issued = [pki.issue(args.dir, args.name, args.role)]
+    else:
+        fleet = load_fleet_config(args.config or default_fleet_config_path())
+        issued = [pki.issue(args.dir, name, role) for name, role in parties(fleet)]
+    for files in issued:
+        print(f"wrote {files.certificate} and {files.key}")
+    return 0
+
+
+def _add_acl_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    acl = commands.add_parser(
+        "acl", allow_abbrev=False, help="the routers' access control from a fleet config; with --out, "
+        "every party's Zenoh config for a secure deployment",
+        description="Print each router's Zenoh access_control section (default deny; parties known by their "
+        "certificate's common name over mutual TLS). With --out DIR, write a complete Zenoh config per router "
+        "and per client instead: TLS endpoints, mutual TLS with PKI's certificates, and the access control.",
+    )
+    acl.add_argument("config", nargs="?", type=Path, help="fleet config (default: the shipped config/fleet.yaml)")
+    acl.add_argument("--router", help="only this router (cloud, or a region's name)")
+    acl.add_argument("--out", type=Path, metavar="DIR", help="write every party's secure Zenoh config here")
+    acl.add_argument("--pki", default="pki", metavar="DIR",
+                     help="with --out: where the configs say the certificates are (default: pki, relative to "
+                     "where each process runs); make them with `telemetry pki init` and `telemetry pki fleet`")
+    acl.set_defaults(run=_run_acl)
+
+
+def _run_acl(args: argparse.Namespace) -> int:
+    import json
+
+    from telemetry.security.acl import access_control, region_router_name, router_names
+    from telemetry.security.deployment import write_secure_configs
+
+    fleet = load_fleet_config(args.config or default_fleet_config_path())
+    if args.out is not None:
+        config = args.config or Path("config") / "fleet.yaml"
+        made_by = f"telemetry acl {config} --out {args.out} --pki {args.pki}"
+        for path in write_secure_configs(fleet, args.out, args.pki, made_by):
+            print(f"wrote {path}")
+        return 0
+    for router in [args.router] if args.router else router_names(fleet):
+        section = access_control(fleet, router)
+        name = "cloud-router" if router == "cloud" else region_router_name(router)
+        print(f"// {router} router ({name}): put this in its Zenoh config")
+        print(json.dumps({"access_control": section}, indent=2))
     return 0
 
 
@@ -76,11 +127,11 @@ def _add_bench_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def _run_bench(args: argparse.Namespace) -> int:
-    from telemetry.bench.runner import BENCHMARKS, run_benchmarks
+    from telemetry.bench.runner import ALL, run_benchmarks
 
     if args.duration is not None and args.duration <= 0:
         raise TelemetryError(f"--duration: must be > 0, got {args.duration:g}")
-    names = list(BENCHMARKS) if args.name == "all" else [args.name]
+    names = list(ALL) if args.name == "all" else [args.name]
     return run_benchmarks(names, args.duration, args.quick, args.out.resolve())
 
 
@@ -97,6 +148,9 @@ def _add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
                       "5 %% of its rate and nothing lost)")
     demo.add_argument("--duration", type=float, default=20.0, metavar="S", help="headless run length (default 20)")
     demo.add_argument("--json", type=Path, metavar="FILE", help="headless: write the fleet status here")
+    demo.add_argument("--secure", action="store_true",
+                      help="mutual TLS and the generated access control: a fresh development CA, a certificate "
+                      "per party and every Zenoh config are made in the log folder")
     demo.add_argument("--log-dir", type=Path, metavar="DIR",
                       help="where each process logs (default: log/demo/<date-time>, one folder per run)")
     demo.add_argument("--start-timeout", type=float, default=60.0, metavar="S",
@@ -109,6 +163,8 @@ def _run_demo(args: argparse.Namespace) -> int:
     from telemetry.demo.fleet_yaml import fleet_to_yaml
     from telemetry.demo.runner import DemoOptions, run_demo
     from telemetry.demo.scale import scaled_fleet
+    from telemetry.demo.secure import prepare_secure_run
+    from telemetry.security.deployment import secure_fleet
 
     if args.duration <= 0 or args.start_timeout <= 0:
         raise TelemetryError(f"--duration and --start-timeout: must be > 0, got {args.duration:g}, "
@@ -117,15 +173,23 @@ def _run_demo(args: argparse.Namespace) -> int:
     config_path = (args.config or default_fleet_config_path()).resolve()
     fleet = load_fleet_config(config_path, store)
     log_dir = (args.log_dir or Path("log") / "demo" / time.strftime("%Y%m%d-%H%M%S")).resolve()
+    changes = []
     if args.vehicles is not None:
         fleet = scaled_fleet(fleet, args.vehicles)
+        changes.append(f"--vehicles {args.vehicles}")
+    if args.secure:
+        fleet = secure_fleet(fleet)
+        changes.append("--secure (TLS endpoints)")
+    if changes:
         log_dir.mkdir(parents=True, exist_ok=True)
         config_path = log_dir / "fleet.yaml"
-        config_path.write_text(fleet_to_yaml(fleet, f"{config_path.name}: {args.vehicles} vehicles, "
-                                             f"made by `telemetry demo --vehicles` from {fleet.source}"))
+        config_path.write_text(fleet_to_yaml(fleet, f"{config_path.name}: made by `telemetry demo "
+                                             f"{' '.join(changes)}` from {fleet.source}"))
         fleet = load_fleet_config(config_path, store)
+    zenoh_dir = prepare_secure_run(fleet, log_dir) if args.secure else None
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a supervisor's SIGTERM: stop like Ctrl-C
-    options = DemoOptions(fleet, config_path, log_dir, args.headless, args.duration, args.json, args.start_timeout)
+    options = DemoOptions(fleet, config_path, log_dir, args.headless, args.duration, args.json, args.start_timeout,
+                          zenoh_dir)
     return run_demo(options, store)
 
 

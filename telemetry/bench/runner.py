@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from telemetry.bench.results import BenchResult
 
-__all__ = ["BENCHMARKS", "run_benchmarks"]
+__all__ = ["ALL", "BENCHMARKS", "run_benchmarks"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class Benchmark:
     module: str  # telemetry.bench.<module> has run(duration_s, log_dir=..., warmup_s=...) and plot(axes, result)
     duration_s: float  # default measured window
     quick_s: float
+    in_all: bool = True  # part of `telemetry bench all`
 
     def load(self) -> tuple[Callable[..., BenchResult], Callable[[Any, BenchResult], None]]:
         module = importlib.import_module(f"telemetry.bench.{self.module}")
@@ -31,8 +32,11 @@ _TABLE = {
     "brokers": Benchmark("brokers", 20.0, 2.0),
     "fanin": Benchmark("fanin", 10.0, 2.0),
     "size": Benchmark("size", 10.0, 2.0),
+    "soak": Benchmark("soak", 1800.0, 10.0, in_all=False),
 }
 BENCHMARKS = tuple(_TABLE)
+#: What `telemetry bench all` runs: everything but the 30-minute soak.
+ALL = tuple(name for name, bench in _TABLE.items() if bench.in_all)
 
 
 def run_benchmarks(names: list[str], duration_s: float | None, quick: bool, out_dir: Path,

@@ -81,10 +81,12 @@ def zenoh_config_file(name: str) -> Path | None:
         return None
 
 
-def _router_args(config_name: str, listen: tuple[str, ...], connect: tuple[str, ...]) -> tuple[str, ...]:
-    """Listen and connect always come from the fleet config; the shipped file adds the rest
-    (no multicast scouting, so two demos on one LAN never find each other)."""
-    file = zenoh_config_file(config_name)
+def _router_args(config_name: str, listen: tuple[str, ...], connect: tuple[str, ...],
+                 zenoh_dir: Path | None) -> tuple[str, ...]:
+    """Listen and connect always come from the fleet config; the shipped file (or, for a
+    secure fleet, the generated one in `zenoh_dir`) adds the rest (no multicast scouting,
+    so two demos on one LAN never find each other; TLS and access control)."""
+    file = zenoh_dir / f"{config_name}.json5" if zenoh_dir is not None else zenoh_config_file(config_name)
     args = ["-c", str(file)] if file is not None else ["--cfg", "scouting/multicast/enabled:false"]
     for endpoint in listen:
         args += ["-l", endpoint]
@@ -93,32 +95,40 @@ def _router_args(config_name: str, listen: tuple[str, ...], connect: tuple[str, 
     return tuple(args)
 
 
-def router_parts(fleet: FleetConfig) -> list[Part]:
-    """The cloud router first (regions connect to it), then one per region."""
-    parts = [Part("cloud router", PartKind.ROUTER, _router_args("cloud", fleet.cloud.listen, ()))]
+def router_parts(fleet: FleetConfig, zenoh_dir: Path | None = None) -> list[Part]:
+    """The cloud router first (regions connect to it), then one per region.
+
+    `zenoh_dir`: a secure fleet's generated Zenoh configs (telemetry.security.deployment),
+    one per router and client; None for the shipped plain ones."""
+    parts = [Part("cloud router", PartKind.ROUTER, _router_args("cloud", fleet.cloud.listen, (), zenoh_dir))]
     for region in fleet.regions:
-        args = _router_args(region.name, region.router.listen, fleet.cloud.listen)
+        args = _router_args(region.name, region.router.listen, fleet.cloud.listen, zenoh_dir)
         parts.append(Part(f"{region.name} router", PartKind.ROUTER, args))
     return parts
 
 
-def aggregator_part(fleet: FleetConfig, config_path: Path) -> Part:
-    return Part("aggregator", PartKind.AGGREGATOR, ("--config", str(config_path)))
+def _client_file(zenoh_dir: Path | None, party: str) -> tuple[str, ...]:
+    return ("--zenoh-config", str(zenoh_dir / f"{party}.json5")) if zenoh_dir is not None else ()
 
 
-def vehicle_parts(vehicle: VehicleConfig, config_path: Path) -> list[Part]:
+def aggregator_part(fleet: FleetConfig, config_path: Path, zenoh_dir: Path | None = None) -> Part:
+    return Part("aggregator", PartKind.AGGREGATOR, ("--config", str(config_path), *_client_file(zenoh_dir, "aggregator")))
+
+
+def vehicle_parts(vehicle: VehicleConfig, config_path: Path, zenoh_dir: Path | None = None) -> list[Part]:
     """sensor_sim and zenoh_bridge of one vehicle, in its own ROS domain (as if its own machine)."""
     args = ("--config", str(config_path), "--vehicle", vehicle.name)
     env = {"ROS_DOMAIN_ID": str(vehicle.ros_domain_id)}
     return [
         Part(f"{vehicle.name} sensor_sim", PartKind.SENSOR_SIM, args, env, vehicle.name),
-        Part(f"{vehicle.name} zenoh_bridge", PartKind.BRIDGE, args, env, vehicle.name),
+        Part(f"{vehicle.name} zenoh_bridge", PartKind.BRIDGE, args + _client_file(zenoh_dir, vehicle.name), env,
+             vehicle.name),
     ]
 
 
-def fleet_parts(fleet: FleetConfig, config_path: Path) -> list[Part]:
+def fleet_parts(fleet: FleetConfig, config_path: Path, zenoh_dir: Path | None = None) -> list[Part]:
     """Everything, in start order: routers, aggregator, then each vehicle."""
-    parts = router_parts(fleet) + [aggregator_part(fleet, config_path)]
+    parts = router_parts(fleet, zenoh_dir) + [aggregator_part(fleet, config_path, zenoh_dir)]
     for vehicle in fleet.vehicles:
-        parts += vehicle_parts(vehicle, config_path)
+        parts += vehicle_parts(vehicle, config_path, zenoh_dir)
     return parts

@@ -41,6 +41,7 @@ class DemoOptions:
     duration_s: float = 20.0
     json_path: Path | None = None
     start_timeout_s: float = 60.0
+    zenoh_dir: Path | None = None  # a secure run's generated Zenoh configs (telemetry.demo.secure)
 
 
 class Progress:
@@ -61,7 +62,7 @@ def run_demo(options: DemoOptions, store: TypeStore, out: TextIO = sys.stdout) -
     progress = Progress(out)
     progress.say(f"logs in {options.log_dir}")
     supervisor = Supervisor(options.log_dir)
-    source = _stats_source(options.fleet, store)
+    source = _stats_source(options, store)
     try:
         source.start()
         _start_fleet(options, supervisor, source, progress)
@@ -92,24 +93,29 @@ def _listen_endpoints(fleet: FleetConfig) -> dict[str, str]:
     return owners
 
 
-def _stats_source(fleet: FleetConfig, store: TypeStore) -> ZenohFleetSource:
-    options = SessionOptions(mode="client", connect=fleet.cloud.listen)
+def _stats_source(options: DemoOptions, store: TypeStore) -> ZenohFleetSource:
+    """What the demo watches the fleet with: a dashboard's session (its certificate, when secure)."""
+    fleet = options.fleet
+    if options.zenoh_dir is not None:
+        session = SessionOptions(config_path=options.zenoh_dir / "dashboard.json5", connect=fleet.cloud.listen)
+    else:
+        session = SessionOptions(mode="client", connect=fleet.cloud.listen)
     state = FleetState(StateSettings(thresholds=fleet.alerts))
-    return ZenohFleetSource(options, KeySpace(fleet.key_root), store, state)
+    return ZenohFleetSource(session, KeySpace(fleet.key_root), store, state)
 
 
 def _start_fleet(options: DemoOptions, supervisor: Supervisor, source: ZenohFleetSource, progress: Progress) -> None:
     timeout_s = options.start_timeout_s
-    for part in router_parts(options.fleet):
+    for part in router_parts(options.fleet, options.zenoh_dir):
         child = supervisor.start(part)
         line = supervisor.wait_for_line(child, " listening on ", timeout_s)
         progress.say(f"{part.name:<24} up    (pid {child.pid}) {line.split(' listening on ')[-1]}")
-    child = supervisor.start(aggregator_part(options.fleet, options.config_path))
+    child = supervisor.start(aggregator_part(options.fleet, options.config_path, options.zenoh_dir))
     supervisor.wait_for_line(child, " ready", timeout_s)
     progress.say(f"{'aggregator':<24} up    (pid {child.pid})")
     vehicles: list[tuple[str, list[Child]]] = []
     for vehicle in options.fleet.vehicles:
-        children = [supervisor.start(part) for part in vehicle_parts(vehicle, options.config_path)]
+        children = [supervisor.start(part) for part in vehicle_parts(vehicle, options.config_path, options.zenoh_dir)]
         vehicles.append((f"{vehicle.region}/{vehicle.name}", children))
         for child in children:
             progress.say(f"{child.part.name:<24} start (pid {child.pid})")
@@ -171,8 +177,11 @@ def _headless(options: DemoOptions, supervisor: Supervisor, source: ZenohFleetSo
 
 
 def _dashboard(options: DemoOptions, store: TypeStore) -> int:
-    from telemetry.dashboard.app import DashboardApp, DashboardSettings  # textual only when it is shown
+    from telemetry.dashboard.app import (  # textual only when it is shown
+        DashboardApp,
+        DashboardSettings,
+    )
 
-    app = DashboardApp(_stats_source(options.fleet, store), DashboardSettings())
+    app = DashboardApp(_stats_source(options, store), DashboardSettings())
     app.run()
     return 0

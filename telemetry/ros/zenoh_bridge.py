@@ -33,8 +33,14 @@ from telemetry.config import default_fleet_config_path, load_fleet_config, shipp
 from telemetry.errors import ConfigError, TelemetryError
 from telemetry.keys import KeySpace, validate_name
 from telemetry.net.forwarder import ZenohForwarder
-from telemetry.net.session import BackgroundSession, SessionOptions, add_session_arguments, options_from_args
-from telemetry.ros.lean_spinner import lean_spin, lean_spin_available
+from telemetry.net.session import (
+    BackgroundSession,
+    SessionOptions,
+    add_session_arguments,
+    build_config,
+    configured_endpoints,
+    options_from_args,
+)
 from telemetry.ros.common import (
     EXECUTORS,
     init_ros,
@@ -44,6 +50,7 @@ from telemetry.ros.common import (
     spin_until_shutdown,
     split_ros_args,
 )
+from telemetry.ros.lean_spinner import lean_spin, lean_spin_available
 
 __all__ = ["BridgeSettings", "ZenohBridgeNode", "main"]
 
@@ -190,7 +197,8 @@ def resolve(args: argparse.Namespace, store: TypeStore) -> tuple[BridgeSettings,
     vehicle = fleet.vehicle(args.vehicle)
     keys = KeySpace(fleet.key_root)
     streams = tuple(stream_from_config(s, vehicle, keys, store) for s in vehicle.streams)
-    if not session.connect:
+    if not session.connect and not configured_endpoints(build_config(session), "connect"):
+        # The region's router from the fleet config, unless -c names one (a secure vehicle's file does).
         session = replace(session, connect=fleet.region(vehicle.region).router.listen)
     domain_id = args.domain_id if args.domain_id is not None else vehicle.ros_domain_id
     settings = BridgeSettings(vehicle.region, vehicle.name, keys, streams, pattern, args.namespace, args.executor)

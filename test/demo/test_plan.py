@@ -247,3 +247,29 @@ def test_log_names_are_one_file_per_part_without_spaces(shipped: FleetConfig) ->
     ]
     assert len(set(names)) == len(names)
     assert not any(" " in name for name in names)
+
+
+def test_a_secure_fleet_gives_every_zenoh_party_its_generated_config(shipped: FleetConfig, tmp_path: Path) -> None:
+    zenoh_dir = tmp_path / "zenoh"
+    parts = {part.name: part for part in fleet_parts(shipped, CONFIG_PATH, zenoh_dir)}
+    assert parts["cloud router"].args[:2] == ("-c", str(zenoh_dir / "cloud.json5"))
+    assert parts["us-east router"].args[:2] == ("-c", str(zenoh_dir / "us-east.json5"))
+    assert parts["aggregator"].args[-2:] == ("--zenoh-config", str(zenoh_dir / "aggregator.json5"))
+    assert parts["rover-02 zenoh_bridge"].args[-2:] == ("--zenoh-config", str(zenoh_dir / "rover-02.json5"))
+    assert "--zenoh-config" not in parts["rover-02 sensor_sim"].args  # ROS only: no Zenoh session
+
+
+def test_a_secure_vehicles_bridge_connects_where_its_config_file_says(
+    shipped: FleetConfig, store: TypeStore, tmp_path: Path
+) -> None:
+    """The file's TLS endpoint wins over the fleet's plain one: -c replaces, it does not add."""
+    from telemetry.ros.zenoh_bridge import build_parser, resolve
+    from telemetry.security.deployment import write_secure_configs
+
+    write_secure_configs(shipped, tmp_path, tmp_path / "pki", "test")
+    bridge = vehicle_parts(shipped.vehicle("rover-03"), default_fleet_config_path(), tmp_path)[1]
+
+    _, session, _ = resolve(build_parser().parse_args(bridge.args), store)
+
+    assert session.config_path == tmp_path / "rover-03.json5"
+    assert session.connect == ()  # so the file's tls/127.0.0.1:7449 is used
