@@ -93,3 +93,20 @@ def test_a_mutual_tls_router_admits_fleet_certificates_only(
     assert not _connects(endpoint, fleet_ca, None)
     assert not _connects(endpoint, stranger_ca, "rover-01", trusted=fleet_ca)  # trusts the router, is not trusted
     assert time.monotonic() - started < 15
+
+
+def test_pki_fleet_issues_a_certificate_for_every_party_the_access_control_names(
+    fleet_ca: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from telemetry.cli import main
+
+    assert main(["pki", "fleet", str(fleet_ca)]) == 0
+    written = capsys.readouterr().out.splitlines()
+    names = {"cloud-router", "eu-west-router", "us-east-router", "aggregator", "dashboard",
+             "rover-01", "rover-02", "rover-03"}
+    assert len(written) == len(names)
+    for name in names:
+        subject = _certificate(fleet_ca / f"{name}.pem").subject
+        assert subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == name
+    role = _certificate(fleet_ca / "eu-west-router.pem").subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    assert role[0].value == "router"
