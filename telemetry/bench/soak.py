@@ -158,7 +158,9 @@ def soak_result(samples: list[SoakSample], duration_s: float, interval_s: float)
 
 def plot(axes: Any, result: BenchResult) -> None:
     minutes = [row["minute"] for row in result.rows]
-    axes.plot(minutes, [row["rss_total_mb"] for row in result.rows], label="RSS, all processes (MB)")
+    rss = [row["rss_total_mb"] for row in result.rows]
+    axes.plot(minutes, rss, label="RSS, all processes (MB)")
+    axes.set_ylim(0, max(rss) * 1.2)  # from zero: a few MB of drift must not look like a leak
     axes.set_xlabel("minutes")
     axes.set_ylabel("MB")
     twin = axes.twinx()
