@@ -44,6 +44,7 @@ __all__ = [
     "build_config",
     "configured_endpoints",
     "configured_mode",
+    "file_settings",
     "open_config",
     "open_session",
     "options_from_args",
@@ -185,6 +186,15 @@ def configured_mode(config: zenoh.Config) -> str:
     """The mode the session will run in (Zenoh's default, peer, when none is set)."""
     mode = _get(config, "mode")
     return str(mode) if mode is not None else _ZENOH_DEFAULT_MODE
+
+
+def file_settings(path: Path, keys: Iterable[str]) -> dict[str, Any]:
+    """The values at `keys` of a Zenoh JSON5 file, as Zenoh reads it (its defaults filled in).
+
+    For tools that write configs derived from a shipped one, so that the two never disagree
+    on what a setting is (Zenoh, not a second JSON5 parser, decides)."""
+    config = _load_file(path)
+    return {key: _get(config, key) for key in keys}
 
 
 def configured_endpoints(config: zenoh.Config, which: str) -> tuple[str, ...]:

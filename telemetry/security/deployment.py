@@ -19,10 +19,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import zenoh
-
 from telemetry.config import FleetConfig, RegionConfig, RouterConfig, shipped_file
 from telemetry.errors import ConfigError
+from telemetry.net.session import file_settings
 from telemetry.security.acl import (
     AGGREGATOR,
     CLOUD_ROUTER,
@@ -133,8 +132,8 @@ def _reconnect(base: dict[str, Any]) -> dict[str, Any]:
 
 def _plain_settings() -> dict[str, Any]:
     """The shipped vehicle config's queue and reconnect settings (all shipped configs agree)."""
-    config = zenoh.Config.from_file(str(shipped_file("config/zenoh/vehicle.json5")))
-    return {key: _without_nulls(json.loads(config.get_json(key))) for key in (*_COPIED, *_RECONNECT)}
+    settings = file_settings(shipped_file("config/zenoh/vehicle.json5"), (*_COPIED, *_RECONNECT))
+    return {key: _without_nulls(value) for key, value in settings.items()}
 
 
 def _without_nulls(value: Any) -> Any:
