@@ -14,11 +14,17 @@ from launch.substitutions import LaunchConfiguration
 def _actions(context, *_args, **_kwargs):
     from telemetry.demo.launch_actions import demo_actions
 
-    return demo_actions(LaunchConfiguration("config").perform(context))
+    def value(name):
+        return LaunchConfiguration(name).perform(context)
+
+    return demo_actions(value("config"), value("zenoh_dir"))
 
 
 def generate_launch_description():
     return LaunchDescription([
         DeclareLaunchArgument("config", default_value="", description="fleet config (default: the shipped one)"),
+        DeclareLaunchArgument("zenoh_dir", default_value="",
+                              description="a secure deployment's Zenoh configs (`telemetry acl FLEET --out DIR`): "
+                              "mutual TLS and access control; default: the plain shipped configs"),
         OpaqueFunction(function=_actions),
     ])
