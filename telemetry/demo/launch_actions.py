@@ -9,7 +9,6 @@ ROS nodes become `launch_ros.actions.Node`; the routers and the aggregator are n
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from launch.actions import ExecuteProcess
@@ -24,6 +23,7 @@ from telemetry.demo.plan import (
     load_fleet,
     router_parts,
     vehicle_parts,
+    zenoh_dir_argument,
 )
 from telemetry.errors import ConfigError
 
@@ -43,23 +43,13 @@ def action(part: Part) -> Any:
     )
 
 
-def _zenoh_dir(zenoh_dir: str) -> Path | None:
-    """A secure deployment's configs (`telemetry acl --out DIR`), or None for the plain shipped ones."""
-    if not zenoh_dir:
-        return None
-    folder = Path(zenoh_dir).resolve()
-    if not folder.is_dir():
-        raise ConfigError(f"zenoh_dir:={zenoh_dir}: no such folder (make it with `telemetry acl FLEET --out DIR`)")
-    return folder
-
-
 def vehicle_actions(config: str, vehicle: str, region: str = "", router: str = "", zenoh_dir: str = "") -> list[Any]:
     """sensor_sim and zenoh_bridge of `vehicle`; `router` replaces its region router's endpoint."""
     fleet, path = load_fleet(config)
     chosen = fleet.vehicle(vehicle)
     if region and region != chosen.region:
         raise ConfigError(f"{path}: vehicle {vehicle!r} is in region {chosen.region!r}, not {region!r}")
-    parts = vehicle_parts(chosen, path, _zenoh_dir(zenoh_dir))
+    parts = vehicle_parts(chosen, path, zenoh_dir_argument(zenoh_dir))
     if router:
         parts = [p if p.kind is not PartKind.BRIDGE else _with_args(p, ("-e", router)) for p in parts]
     return [action(part) for part in parts]
@@ -68,14 +58,14 @@ def vehicle_actions(config: str, vehicle: str, region: str = "", router: str = "
 def fleet_actions(config: str, zenoh_dir: str = "") -> list[Any]:
     """The cloud and regional routers and the aggregator: the fleet's fixed infrastructure."""
     fleet, path = load_fleet(config)
-    folder = _zenoh_dir(zenoh_dir)
+    folder = zenoh_dir_argument(zenoh_dir)
     return [action(part) for part in [*router_parts(fleet, folder), aggregator_part(fleet, path, folder)]]
 
 
 def demo_actions(config: str, zenoh_dir: str = "") -> list[Any]:
     """Everything `telemetry demo` starts, without the dashboard."""
     fleet, path = load_fleet(config)
-    return [action(part) for part in fleet_parts(fleet, path, _zenoh_dir(zenoh_dir))]
+    return [action(part) for part in fleet_parts(fleet, path, zenoh_dir_argument(zenoh_dir))]
 
 
 def _with_args(part: Part, extra: tuple[str, ...]) -> Part:

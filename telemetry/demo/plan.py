@@ -23,6 +23,7 @@ __all__ = [
     "router_parts",
     "vehicle_parts",
     "zenoh_config_file",
+    "zenoh_dir_argument",
 ]
 
 
@@ -79,6 +80,17 @@ def zenoh_config_file(name: str) -> Path | None:
         return shipped_file(Path("config") / "zenoh" / f"{name}.json5")
     except ConfigError:
         return None
+
+
+def zenoh_dir_argument(value: str) -> Path | None:
+    """A launch argument naming a secure deployment's configs (`telemetry acl --out DIR`);
+    "" for the plain shipped ones (None)."""
+    if not value:
+        return None
+    folder = Path(value).resolve()
+    if not folder.is_dir():
+        raise ConfigError(f"zenoh_dir:={value}: no such folder (make it with `telemetry acl FLEET --out DIR`)")
+    return folder
 
 
 def _router_args(config_name: str, listen: tuple[str, ...], connect: tuple[str, ...],

@@ -273,3 +273,15 @@ def test_a_secure_vehicles_bridge_connects_where_its_config_file_says(
 
     assert session.config_path == tmp_path / "rover-03.json5"
     assert session.connect == ()  # so the file's tls/127.0.0.1:7449 is used
+
+
+def test_the_launch_files_zenoh_dir_argument_is_a_folder_or_empty(tmp_path: Path) -> None:
+    import pytest
+
+    from telemetry.demo.plan import zenoh_dir_argument
+    from telemetry.errors import ConfigError
+
+    assert zenoh_dir_argument("") is None
+    assert zenoh_dir_argument(str(tmp_path)) == tmp_path.resolve()
+    with pytest.raises(ConfigError, match=r"zenoh_dir:=/no/such: no such folder \(make it with `telemetry acl"):
+        zenoh_dir_argument("/no/such")
