@@ -10,6 +10,7 @@ import importlib.util
 import re
 from pathlib import Path
 
+import pytest
 from support.processes import REPO_ROOT
 
 from telemetry.codec import TypeStore
@@ -30,6 +31,7 @@ from telemetry.demo.plan import (
     vehicle_parts,
     zenoh_config_file,
 )
+from telemetry.errors import ConfigError
 
 #: The plan never opens the config; any path shows where it lands in the arguments.
 CONFIG_PATH = Path("/runs/demo/fleet.yaml")
@@ -276,10 +278,7 @@ def test_a_secure_vehicles_bridge_connects_where_its_config_file_says(
 
 
 def test_the_launch_files_zenoh_dir_argument_is_a_folder_or_empty(tmp_path: Path) -> None:
-    import pytest
-
     from telemetry.demo.plan import zenoh_dir_argument
-    from telemetry.errors import ConfigError
 
     assert zenoh_dir_argument("") is None
     assert zenoh_dir_argument(str(tmp_path)) == tmp_path.resolve()
