@@ -49,12 +49,20 @@ def tls_endpoint(endpoint: str) -> str:
 
 
 def secure_fleet(fleet: FleetConfig) -> FleetConfig:
-    """The same fleet with every router endpoint on TLS."""
-    def router(config: RouterConfig) -> RouterConfig:
-        return RouterConfig(tuple(tls_endpoint(e) for e in config.listen))
+    """The same fleet with every router endpoint on TLS; an endpoint that cannot carry TLS is
+    an error naming the file and the field."""
+    def router(config: RouterConfig, field: str) -> RouterConfig:
+        endpoints = []
+        for index, endpoint in enumerate(config.listen):
+            try:
+                endpoints.append(tls_endpoint(endpoint))
+            except ConfigError as error:
+                raise ConfigError(f"{fleet.source}: {field}.router.listen[{index}]: {error}") from None
+        return RouterConfig(tuple(endpoints))
 
-    return replace(fleet, cloud=router(fleet.cloud),
-                   regions=tuple(RegionConfig(r.name, router(r.router)) for r in fleet.regions))
+    return replace(fleet, cloud=router(fleet.cloud, "cloud"),
+                   regions=tuple(RegionConfig(r.name, router(r.router, f"regions[{i}]"))
+                                 for i, r in enumerate(fleet.regions)))
 
 
 def secure_configs(fleet: FleetConfig, pki_dir: Path | str) -> dict[str, dict[str, Any]]:

@@ -166,3 +166,12 @@ def test_telemetry_acl_out_writes_every_partys_config(tmp_path: Path, capsys: py
     assert len(capsys.readouterr().out.splitlines()) == 8
     rover = json.loads((tmp_path / "secure" / "rover-01.json5").read_text().split("\n", 1)[1])
     assert rover["transport"]["link"]["tls"]["connect_certificate"] == "/srv/pki/rover-01.pem"
+
+
+def test_a_fleet_with_an_endpoint_tls_cannot_carry_names_the_file_and_field(fleet: FleetConfig) -> None:
+    udp = dataclasses.replace(fleet.regions[1], router=dataclasses.replace(fleet.regions[1].router,
+                                                                            listen=("udp/127.0.0.1:7449",)))
+    bad = dataclasses.replace(fleet, regions=(fleet.regions[0], udp))
+    with pytest.raises(ConfigError, match=re.escape(f"{fleet.source}: regions[1].router.listen[0]: udp/127.0.0.1:7449: "
+                                                    "a secure fleet needs tcp/ or tls/ endpoints")):
+        secure_fleet(bad)
