@@ -21,7 +21,7 @@ from pathlib import Path
 from telemetry.demo.plan import Part, PartKind
 from telemetry.errors import TelemetryError
 
-__all__ = ["Child", "PartFailed", "Supervisor"]
+__all__ = ["Child", "PartFailed", "Supervisor", "find_line"]
 
 _log = logging.getLogger(__name__)
 #: Stop order: what uses the routers goes before them.
@@ -78,7 +78,7 @@ class Supervisor:
 
     def wait_for_line(self, child: Child, text: str, timeout_s: float) -> str:
         """The first log line containing `text`; PartFailed if the child exits or time runs out."""
-        return self.wait_until(child, lambda: _find_line(child.log_path, text), timeout_s, f"its line {text!r}")
+        return self.wait_until(child, lambda: find_line(child.log_path, text), timeout_s, f"its line {text!r}")
 
     def wait_until(self, child: Child, found: Callable[[], str | None], timeout_s: float, what: str) -> str:
         deadline = time.monotonic() + timeout_s
@@ -132,7 +132,8 @@ def _signal(child: Child, signum: signal.Signals) -> None:
         pass  # exited between poll() and here
 
 
-def _find_line(path: Path, text: str) -> str | None:
+def find_line(path: Path, text: str) -> str | None:
+    """The first line of the log at `path` that contains `text`; None when none does (yet)."""
     try:
         with open(path, encoding="utf-8", errors="replace") as log:
             return next((line.rstrip("\n") for line in log if text in line), None)

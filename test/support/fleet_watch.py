@@ -46,16 +46,12 @@ class StatsSample:
         return next((stream for stream in self.stats.streams if stream.topic == topic), None)
 
 
-class StatsTimeline:
-    """Records every stats message on `key` (one vehicle's `telemetry/stats/<region>/<vehicle>`)."""
+class _Subscription:
+    """A subscriber on one key for the length of a `with` block; `_record` only records."""
 
-    def __init__(self, session: zenoh.Session, key: str, store: TypeStore) -> None:
+    def __init__(self, session: zenoh.Session, key: str) -> None:
         self._session = session
         self._key = key
-        self._store = store
-        self._raw: list[tuple[int, bytes]] = []
-        self._decoded: list[StatsSample] = []
-        self._lock = threading.Lock()
         self._subscriber: Any = None
 
     def __enter__(self) -> Self:
@@ -64,6 +60,20 @@ class StatsTimeline:
 
     def __exit__(self, *_exc: object) -> None:
         self._subscriber.undeclare()
+
+    def _record(self, sample: zenoh.Sample) -> None:
+        raise NotImplementedError
+
+
+class StatsTimeline(_Subscription):
+    """Records every stats message on `key` (one vehicle's `telemetry/stats/<region>/<vehicle>`)."""
+
+    def __init__(self, session: zenoh.Session, key: str, store: TypeStore) -> None:
+        super().__init__(session, key)
+        self._store = store
+        self._raw: list[tuple[int, bytes]] = []
+        self._decoded: list[StatsSample] = []
+        self._lock = threading.Lock()
 
     def _record(self, sample: zenoh.Sample) -> None:
         self._raw.append((time.monotonic_ns(), sample.payload.to_bytes()))
@@ -115,21 +125,12 @@ def status_runs(samples: list[StatsSample]) -> list[str]:
     return runs
 
 
-class SequenceRecorder:
+class SequenceRecorder(_Subscription):
     """Records (arrival time.monotonic_ns(), sequence number) of every sample on one data key."""
 
     def __init__(self, session: zenoh.Session, key: str) -> None:
-        self._session = session
-        self._key = key
+        super().__init__(session, key)
         self._arrivals: list[tuple[int, int]] = []
-        self._subscriber: Any = None
-
-    def __enter__(self) -> Self:
-        self._subscriber = self._session.declare_subscriber(self._key, self._record)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._subscriber.undeclare()
 
     def _record(self, sample: zenoh.Sample) -> None:
         attachment = sample.attachment

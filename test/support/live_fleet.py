@@ -31,7 +31,7 @@ from telemetry.demo.plan import (
     router_parts,
     vehicle_parts,
 )
-from telemetry.demo.supervisor import Child, Supervisor
+from telemetry.demo.supervisor import Child, Supervisor, find_line
 
 __all__ = [
     "AGGREGATOR",
@@ -154,7 +154,7 @@ class LiveFleet:
         """Like Supervisor.wait_for_line, but looking every 5 ms instead of 50: the
         reconnection figures are measured from the moment this returns."""
         deadline = time.monotonic() + _START_TIMEOUT_S
-        while _find_line(child.log_path, text) is None:
+        while find_line(child.log_path, text) is None:
             if child.process.poll() is not None:
                 raise self.supervisor.failure(child, f"exited with code {child.process.returncode} before {text!r}")
             if time.monotonic() > deadline:
@@ -191,11 +191,3 @@ def _connecting_to(part: Part, old: str, new: str) -> Part:
             args[index + 1] = new
             return replace(part, args=tuple(args))
     raise AssertionError(f"{part.name} does not connect to {old}: {part.args}")
-
-
-def _find_line(path: Path, text: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as log:
-            return next((line.rstrip("\n") for line in log if text in line), None)
-    except FileNotFoundError:
-        return None
