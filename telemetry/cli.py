@@ -93,7 +93,7 @@ def _add_acl_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
 def _run_acl(args: argparse.Namespace) -> int:
     import json
 
-    from telemetry.security.acl import access_control, region_router_name, router_names
+    from telemetry.security.acl import CLOUD_ROUTER, access_control, region_router_name, router_names
     from telemetry.security.deployment import write_secure_configs
 
     fleet = load_fleet_config(args.config or default_fleet_config_path())
@@ -105,7 +105,7 @@ def _run_acl(args: argparse.Namespace) -> int:
         return 0
     for router in [args.router] if args.router else router_names(fleet):
         section = access_control(fleet, router)
-        name = "cloud-router" if router == "cloud" else region_router_name(router)
+        name = CLOUD_ROUTER if router == "cloud" else region_router_name(router)
         print(f"// {router} router ({name}): put this in its Zenoh config")
         print(json.dumps({"access_control": section}, indent=2))
     return 0

@@ -44,6 +44,7 @@ __all__ = [
     "Message",
     "Rule",
     "access_control",
+    "parties",
     "region_router_name",
     "router_names",
 ]
