@@ -24,7 +24,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from telemetry.ros.common import init_ros, qos_for, spin_until_shutdown, split_ros_args
+from telemetry.ros.common import exit_process, init_ros, qos_for, spin_until_shutdown, split_ros_args
 from telemetry.sim.schedule import DeadlineSchedule
 
 __all__ = ["PayloadSimNode", "image_of_size", "main"]
@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     args = parse_args(argv)
     init_ros(argv, args.domain_id)
-    return run(args.topic, args.size, args.rate_hz)
+    exit_process(run(args.topic, args.size, args.rate_hz))
 
 
 def run(topic: str, size_bytes: int, rate_hz: float) -> int:

@@ -32,7 +32,7 @@ from rclpy.parameter import Parameter
 from telemetry.config import StreamConfig, VehicleConfig, default_fleet_config_path, load_fleet_config
 from telemetry.errors import TelemetryError
 from telemetry.keys import topic_to_key
-from telemetry.ros.common import init_ros, node_name, qos_for, spin_until_shutdown, split_ros_args
+from telemetry.ros.common import exit_process, init_ros, node_name, qos_for, spin_until_shutdown, split_ros_args
 from telemetry.ros.sensor_messages import MessageFiller, filler_for
 from telemetry.sim.motion import MotionModel, model_for_vehicle
 from telemetry.sim.schedule import DeadlineSchedule, LatenessWindow
@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sensor_sim: error: {error}", file=sys.stderr)
         return 1
     init_ros(argv, args.domain_id if args.domain_id is not None else vehicle.ros_domain_id)
-    return run(vehicle, model_for_vehicle(vehicle.name))
+    exit_process(run(vehicle, model_for_vehicle(vehicle.name)))
 
 
 def run(vehicle: VehicleConfig, model: MotionModel) -> int:

@@ -43,6 +43,7 @@ from telemetry.net.session import (
 )
 from telemetry.ros.common import (
     EXECUTORS,
+    exit_process,
     init_ros,
     make_executor,
     node_name,
@@ -224,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"zenoh_bridge: error: {error}", file=sys.stderr)
         return 1
     init_ros(argv, domain_id)
-    return run(settings, forwarder, zenoh_link, store)
+    exit_process(run(settings, forwarder, zenoh_link, store))
 
 
 def run(settings: BridgeSettings, forwarder: ZenohForwarder, zenoh_link: BackgroundSession, store: TypeStore) -> int:
