@@ -9,6 +9,7 @@ in DESIGN.md ("Key space") lives in one place:
     <root>/meta/<region>/<vehicle>                   queryable: the vehicle's streams
     <root>/clock/<region>/<vehicle>                  the vehicle's clock reference
     <root>/stats/<region>/<vehicle>                  aggregator output per vehicle
+    <root>/health/<region>/<vehicle>                 the bridge's own counters, per hop
     <root>/fleet                                     aggregator output for the fleet
 
 The root is `telemetry` unless configured (it may have several chunks, `fleet/telemetry`).
@@ -55,12 +56,13 @@ class KeyKind(enum.Enum):
     META = "meta"
     CLOCK = "clock"
     STATS = "stats"
+    HEALTH = "health"
     FLEET = "fleet"
 
 
 # Kinds whose keys end in a topic, and kinds whose keys end at the vehicle.
 _STREAM_KINDS = frozenset({KeyKind.DATA, KeyKind.BATCH})
-_VEHICLE_KINDS = frozenset({KeyKind.ALIVE, KeyKind.META, KeyKind.CLOCK, KeyKind.STATS})
+_VEHICLE_KINDS = frozenset({KeyKind.ALIVE, KeyKind.META, KeyKind.CLOCK, KeyKind.STATS, KeyKind.HEALTH})
 _KIND_BY_CHUNK = {kind.value: kind for kind in KeyKind}
 
 
@@ -202,6 +204,10 @@ class KeySpace:
     def stats(self, region: str, vehicle: str) -> str:
         """Key on which the aggregator publishes that vehicle's stream stats."""
         return self._vehicle_key(KeyKind.STATS, region, vehicle)
+
+    def health(self, region: str, vehicle: str) -> str:
+        """Key on which a vehicle's bridge publishes its own counters (msg/BridgeHealth)."""
+        return self._vehicle_key(KeyKind.HEALTH, region, vehicle)
 
     def fleet(self) -> str:
         """Key of the fleet summary (published, and also a queryable)."""

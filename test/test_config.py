@@ -369,7 +369,8 @@ def test_an_unknown_field_lists_the_expected_ones(
         fleet,
         types,
         "vehicles[1].streams[0].rate",
-        r"unknown field \(expected one of: topic, type, rate_hz, priority, max_rate_hz, batch_ms, reliable\)"
+        r"unknown field \(expected one of: topic, type, rate_hz, priority, max_rate_hz, batch_ms, queue_depth, "
+        r"reliable\)"
         r"; did you mean 'rate_hz'\?",
     )
 
@@ -506,9 +507,57 @@ def test_a_batch_longer_than_a_second_is_rejected(
     expect_error(tmp_path, fleet, types, "vehicles[0].streams[0].batch_ms", r"must be <= 1000 .*got 5000$")
 
 
-def test_a_zero_batch_is_rejected(tmp_path: Path, fleet: dict[str, Any], types: TypeStore) -> None:
+def test_a_zero_batch_means_each_sample_at_once(tmp_path: Path, fleet: dict[str, Any], types: TypeStore) -> None:
     fleet["vehicles"][0]["streams"][0]["batch_ms"] = 0
-    expect_error(tmp_path, fleet, types, "vehicles[0].streams[0].batch_ms", "must be > 0, got 0$")
+    stream = load(tmp_path, fleet, types).vehicle("rover-01").streams[0]
+    assert stream.batch_ms is None  # stored as "no budget", the same as leaving it out
+
+
+def test_a_negative_batch_is_rejected(tmp_path: Path, fleet: dict[str, Any], types: TypeStore) -> None:
+    fleet["vehicles"][0]["streams"][0]["batch_ms"] = -5
+    expect_error(
+        tmp_path, fleet, types, "vehicles[0].streams[0].batch_ms", r"must be >= 0 \(0: each sample at once\), got -5$"
+    )
+
+
+def test_a_batch_that_is_not_a_number_is_rejected(tmp_path: Path, fleet: dict[str, Any], types: TypeStore) -> None:
+    fleet["vehicles"][0]["streams"][0]["batch_ms"] = "soon"
+    expect_error(tmp_path, fleet, types, "vehicles[0].streams[0].batch_ms", "must be a number, got 'soon'$")
+
+
+@pytest.mark.parametrize("queue_depth", [1, 64, 10_000])
+def test_a_queue_depth_in_range_is_read(
+    tmp_path: Path, fleet: dict[str, Any], types: TypeStore, queue_depth: int
+) -> None:
+    fleet["vehicles"][0]["streams"][0]["queue_depth"] = queue_depth
+    stream = load(tmp_path, fleet, types).vehicle("rover-01").streams[0]
+    assert stream.queue_depth == queue_depth
+
+
+def test_a_stream_without_queue_depth_keeps_the_qos_default(
+    tmp_path: Path, fleet: dict[str, Any], types: TypeStore
+) -> None:
+    assert load(tmp_path, fleet, types).vehicle("rover-01").streams[0].queue_depth is None
+
+
+@pytest.mark.parametrize("queue_depth", [0, -1, 10_001])
+def test_a_queue_depth_out_of_range_is_rejected(
+    tmp_path: Path, fleet: dict[str, Any], types: TypeStore, queue_depth: int
+) -> None:
+    fleet["vehicles"][0]["streams"][0]["queue_depth"] = queue_depth
+    expect_error(
+        tmp_path, fleet, types, "vehicles[0].streams[0].queue_depth", rf"must be in 1\.\.10000, got {queue_depth}$"
+    )
+
+
+@pytest.mark.parametrize(("queue_depth", "shown"), [(2.5, "2.5"), (True, "true"), ("10", "'10'")])
+def test_a_queue_depth_that_is_not_an_integer_is_rejected(
+    tmp_path: Path, fleet: dict[str, Any], types: TypeStore, queue_depth: object, shown: str
+) -> None:
+    fleet["vehicles"][1]["streams"][1]["queue_depth"] = queue_depth
+    expect_error(
+        tmp_path, fleet, types, "vehicles[1].streams[1].queue_depth", f"must be an integer, got {re.escape(shown)}$"
+    )
 
 
 def test_reliable_must_be_a_boolean(tmp_path: Path, fleet: dict[str, Any], types: TypeStore) -> None:

@@ -19,7 +19,7 @@ from telemetry.keys import (
 )
 
 SPACE = KeySpace()
-KINDS = "(expected one of alive, batch, clock, data, fleet, meta, stats)"
+KINDS = "(expected one of alive, batch, clock, data, fleet, health, meta, stats)"
 
 
 def exactly(message: str) -> str:
@@ -167,6 +167,7 @@ def test_key_builders_lay_keys_out_as_designed() -> None:
     assert SPACE.meta("eu-west", "car1") == "telemetry/meta/eu-west/car1"
     assert SPACE.clock("eu-west", "car1") == "telemetry/clock/eu-west/car1"
     assert SPACE.stats("eu-west", "car1") == "telemetry/stats/eu-west/car1"
+    assert SPACE.health("eu-west", "car1") == "telemetry/health/eu-west/car1"
     assert SPACE.fleet() == "telemetry/fleet"
 
 
@@ -183,6 +184,7 @@ def test_the_default_root_is_telemetry() -> None:
         ("telemetry/meta/eu-west/car1", ParsedKey(KeyKind.META, "eu-west", "car1")),
         ("telemetry/clock/eu-west/car1", ParsedKey(KeyKind.CLOCK, "eu-west", "car1")),
         ("telemetry/stats/eu-west/car1", ParsedKey(KeyKind.STATS, "eu-west", "car1")),
+        ("telemetry/health/eu-west/car1", ParsedKey(KeyKind.HEALTH, "eu-west", "car1")),
         ("telemetry/fleet", ParsedKey(KeyKind.FLEET)),
     ],
 )
@@ -198,6 +200,7 @@ def test_every_kind_has_a_builder_that_parse_reverses() -> None:
         KeyKind.META: SPACE.meta("r", "v"),
         KeyKind.CLOCK: SPACE.clock("r", "v"),
         KeyKind.STATS: SPACE.stats("r", "v"),
+        KeyKind.HEALTH: SPACE.health("r", "v"),
         KeyKind.FLEET: SPACE.fleet(),
     }
 

@@ -4,6 +4,7 @@ discovered on the graph, and the catalogue the vehicle answers on its meta key."
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -14,6 +15,8 @@ from telemetry.keys import KeySpace
 __all__ = ["BridgedStream", "catalogue_json", "starts_with_header", "stream_from_config", "stream_from_graph"]
 
 _HEADER_TYPE = "std_msgs/msg/Header"
+#: rclpy's sensor-data QoS keeps the last 5 samples.
+_SENSOR_DATA_DEPTH = 5
 
 
 @dataclass(frozen=True)
@@ -22,13 +25,40 @@ class BridgedStream:
 
     topic: str
     ros_type: str
-    key: str  # telemetry/data/... or, when batched, telemetry/batch/...
+    key: str  # telemetry/data/...: a sample that leaves alone
     expected_hz: float | None  # None when discovered on the graph with no config
+    batch_key: str  # telemetry/batch/...: several that leave together (budgeted or coalesced)
     priority: Priority = Priority.DATA
     reliable: bool = False
     max_rate_hz: float | None = None
     batch_ms: float | None = None
+    queue_depth: int | None = None  # the DDS reader's history depth; None: the QoS default
     stamp_from_header: bool = False
+
+    @property
+    def budget_ns(self) -> int:
+        """How long the bridge may hold a sample (`batch_ms`), 0 when holding gains nothing.
+
+        A budget shorter than one expected period cannot gather a second sample, only
+        delay the first (and cost a second wake-up), so such a stream is sent at once.
+        """
+        if not self.batch_ms:
+            return 0
+        rate_hz = self.forwarded_hz
+        if rate_hz is not None and self.batch_ms * rate_hz < 1000.0:
+            return 0
+        return round(self.batch_ms * 1e6)
+
+    @property
+    def reader_depth(self) -> int | None:
+        """The DDS history depth the bridge subscribes with: `queue_depth`, else deep enough for
+        the samples of two budgets (they wait in that queue, see telemetry.bridge.budget), or
+        None for the QoS profile's own."""
+        if self.queue_depth is not None:
+            return self.queue_depth
+        if self.budget_ns and self.expected_hz:
+            return max(_SENSOR_DATA_DEPTH, math.ceil(2 * self.expected_hz * self.budget_ns / 1e9) + 2)
+        return None
 
     @property
     def forwarded_hz(self) -> float | None:
@@ -53,16 +83,17 @@ def starts_with_header(store: TypeStore, ros_type: str) -> bool:
 def stream_from_config(
     stream: StreamConfig, vehicle: VehicleConfig, keys: KeySpace, store: TypeStore
 ) -> BridgedStream:
-    key_of = keys.batch if stream.batch_ms is not None else keys.data
     return BridgedStream(
         topic=stream.topic,
         ros_type=stream.ros_type,
-        key=key_of(vehicle.region, vehicle.name, stream.topic),
+        key=keys.data(vehicle.region, vehicle.name, stream.topic),
+        batch_key=keys.batch(vehicle.region, vehicle.name, stream.topic),
         expected_hz=stream.rate_hz,
         priority=stream.priority,
         reliable=stream.reliable,
         max_rate_hz=stream.max_rate_hz,
         batch_ms=stream.batch_ms,
+        queue_depth=stream.queue_depth,
         stamp_from_header=starts_with_header(store, stream.ros_type),
     )
 
@@ -75,6 +106,7 @@ def stream_from_graph(
         topic=topic,
         ros_type=ros_type,
         key=keys.data(region, vehicle, topic),
+        batch_key=keys.batch(region, vehicle, topic),
         expected_hz=None,
         stamp_from_header=starts_with_header(store, ros_type),
     )
@@ -104,10 +136,12 @@ def catalogue_json(
                     "topic": s.topic,
                     "type": s.ros_type,
                     "key": s.key,
+                    "batch_key": s.batch_key,
                     "expected_hz": s.forwarded_hz,
                     "rate_hz": s.expected_hz,
                     "max_rate_hz": s.max_rate_hz,
                     "batch_ms": s.batch_ms,
+                    "reader_depth": s.reader_depth,
                     "priority": s.priority.value,
                     "reliable": s.reliable,
                     "stamp_from_header": s.stamp_from_header,

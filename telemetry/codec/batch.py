@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import struct
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from telemetry.codec.names import SAMPLE_BATCH
 from telemetry.codec.store import TypeStore
 from telemetry.errors import CodecError
 
-__all__ = ["BATCH_TYPE", "BatchColumns", "batch_head", "read_batch", "read_batch_reference"]
+__all__ = ["BATCH_TYPE", "BatchColumns", "BatchEncoder", "batch_head", "read_batch", "read_batch_reference"]
 
-BATCH_TYPE = "telemetry/msg/SampleBatch"
+BATCH_TYPE = SAMPLE_BATCH
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,15 @@ class BatchColumns:
     source_ns: np.ndarray  # int64
     size: np.ndarray  # int64
     data: np.ndarray  # uint8, the samples back to back (a view into the payload, not a copy)
+
+    def samples(self) -> list[tuple[int, int, bytes]]:
+        """Each sample as (sequence, source time ns, its CDR bytes), in order: what a consumer
+        that handles samples one by one (a recorder, a test) makes of a batch."""
+        ends = np.cumsum(self.size)
+        starts = ends - self.size
+        raw = self.data.tobytes()
+        return [(int(sequence), int(source_ns), raw[start:end])
+                for sequence, source_ns, start, end in zip(self.sequence, self.source_ns, starts, ends, strict=True)]
 
 
 def batch_head(payload: bytes) -> tuple[bytes, int]:
@@ -70,6 +82,64 @@ def read_batch(store: TypeStore, payload: bytes, data_len: int | None = None) ->
 
 
 _U8, _I32, _U32 = struct.Struct("<B"), struct.Struct("<i"), struct.Struct("<I")
+_CDR_LE_HEADER = b"\x00\x01\x00\x00"
+_NS = 1_000_000_000
+
+
+class BatchEncoder:
+    """Writes one stream's msg/SampleBatch CDR by hand, the mirror of `_read_columns`.
+
+    The bridge sends a batch whenever a wake-up finds several samples of a stream, so
+    encoding is on its hot path: pycdr2 costs ~20 µs per batch plus ~1 µs per sample,
+    this a few µs per batch (three `array` copies and one join). The fixed head (version,
+    ros_type, stamp_from_header) is packed once per stream; only the stamp, the columns and
+    their alignment padding are written per batch. Tested byte for byte against pycdr2.
+    """
+
+    def __init__(self, ros_type: str, stamp_from_header: bool, version: int) -> None:
+        name = ros_type.encode() + b"\0"
+        # version u8, 3 bytes padding, Time (i32, u32), ros_type (u32 length, text, NUL), flag u8
+        self._head = struct.Struct(f"<4sB3xiII{len(name)}sB")
+        self._head_fields = (_CDR_LE_HEADER, version)
+        self._tail_fields = (len(name), name, 1 if stamp_from_header else 0)
+        self._columns_at = self._head.size - 4  # alignment counts from after the encapsulation header
+
+    def encode(self, send_ns: int, sequence: Sequence[int], source_ns: Sequence[int], payloads: Sequence[bytes]) -> bytes:
+        """The batch of `payloads` (one stream's samples in order) with their columns."""
+        count = len(payloads)
+        sec, nanosec = divmod(send_ns, _NS)
+        try:
+            parts = [self._head.pack(*self._head_fields, sec, nanosec, *self._tail_fields)]
+        except struct.error as error:
+            raise CodecError(f"{BATCH_TYPE}: send time {send_ns} ns does not fit builtin_interfaces/Time: {error}") from None
+        at = self._columns_at
+        for typecode, item, values in (("Q", 8, sequence), ("q", 8, source_ns)):
+            at = _put_count(parts, at, count)
+            if count:
+                at = _put_padding(parts, at, item)
+            parts.append(array(typecode, values).tobytes())
+            at += item * count
+        at = _put_count(parts, at, count)
+        parts.append(array("I", [len(payload) for payload in payloads]).tobytes())
+        at += 4 * count
+        data = b"".join(payloads)
+        _put_count(parts, at, len(data))
+        parts.append(data)
+        return b"".join(parts)
+
+
+def _put_padding(parts: list[bytes], at: int, size: int) -> int:
+    padding = -at % size
+    if padding:
+        parts.append(bytes(padding))
+    return at + padding
+
+
+def _put_count(parts: list[bytes], at: int, count: int) -> int:
+    """A sequence's u32 element count, 4-byte aligned; returns the offset after it."""
+    at = _put_padding(parts, at, 4)
+    parts.append(_U32.pack(count))
+    return at + 4
 
 
 class _Reader:

@@ -53,3 +53,14 @@ def header_stamp_ns(payload: bytes | bytearray | memoryview) -> int:
         raise CodecError(f"stamp: nanosec must be < {_NS_PER_S}, got {nanosec}")
     stamp_ns: int = sec * _NS_PER_S + nanosec
     return stamp_ns
+
+
+def ns_to_stamp(ns: int) -> tuple[int, int]:
+    """ns since the epoch as builtin_interfaces/Time's (sec, nanosec); nanosec is always in [0, 1e9)."""
+    sec, nanosec = divmod(ns, _NS_PER_S)
+    return sec, nanosec
+
+
+def stamp_to_ns(sec: int, nanosec: int) -> int:
+    """builtin_interfaces/Time's (sec, nanosec) as ns since the epoch."""
+    return sec * _NS_PER_S + nanosec

@@ -37,6 +37,7 @@ from telemetry.config.yaml_fields import (
     load_yaml,
     non_empty_list,
     non_empty_string,
+    number,
     optional,
     positive,
 )
@@ -55,6 +56,8 @@ __all__ = [
 MAX_ROS_DOMAIN_ID = 232
 #: A batch is for cutting per-message overhead, not for holding data back: cap it at 1 s.
 MAX_BATCH_MS = 1000.0
+#: A DDS reader queue deeper than this holds seconds of a 1 kHz stream: a typo, not a choice.
+MAX_QUEUE_DEPTH = 10_000
 
 _SHIPPED_FLEET = Path("config") / "fleet.yaml"
 
@@ -114,7 +117,7 @@ _TOP_OPTIONAL = ("key_root", "defaults", "alerts")
 _VEHICLE_REQUIRED = ("name", "region", "ros_domain_id")
 _VEHICLE_OPTIONAL = ("streams",)
 _STREAM_REQUIRED = ("topic", "type", "rate_hz")
-_STREAM_OPTIONAL = ("priority", "max_rate_hz", "batch_ms", "reliable")
+_STREAM_OPTIONAL = ("priority", "max_rate_hz", "batch_ms", "queue_depth", "reliable")
 
 _Streams = tuple[StreamConfig, ...]
 
@@ -286,8 +289,17 @@ def _stream(context: _FleetContext, path: str, value: object) -> StreamConfig:
             "the bridge can only drop samples, never forward more than the topic publishes",
         )
     batch_ms = optional(context, raw, path, "batch_ms", _batch_ms)
+    queue_depth = optional(context, raw, path, "queue_depth", _queue_depth)
     reliable = optional(context, raw, path, "reliable", boolean)
-    return StreamConfig(topic, ros_type, rate_hz, priority, max_rate_hz, batch_ms, bool(reliable))
+    return StreamConfig(topic, ros_type, rate_hz, priority, max_rate_hz, batch_ms or None, bool(reliable), queue_depth)
+
+
+def _queue_depth(context: _FleetContext, path: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise context.error(path, f"must be an integer, got {describe(value)}")
+    if not 1 <= value <= MAX_QUEUE_DEPTH:
+        raise context.error(path, f"must be in 1..{MAX_QUEUE_DEPTH}, got {value}")
+    return value
 
 
 def _ros_type(context: _FleetContext, path: str, value: object) -> str:
@@ -309,7 +321,9 @@ def _priority(context: _FleetContext, path: str, value: object) -> Priority:
 
 
 def _batch_ms(context: _FleetContext, path: str, value: object) -> float:
-    batch_ms = positive(context, path, value)
+    batch_ms = number(context, path, value)
+    if batch_ms < 0:
+        raise context.error(path, f"must be >= 0 (0: each sample at once), got {describe(value)}")
     if batch_ms > MAX_BATCH_MS:
         raise context.error(
             path,

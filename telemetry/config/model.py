@@ -43,8 +43,9 @@ class StreamConfig:
     rate_hz: float
     priority: Priority = Priority.DATA
     max_rate_hz: float | None = None
-    batch_ms: float | None = None
+    batch_ms: float | None = None  # the latency budget; None (or 0 in the file): each sample at once
     reliable: bool = False
+    queue_depth: int | None = None  # the bridge's DDS reader history; None: the QoS profile's
 
     @property
     def forwarded_rate_hz(self) -> float:

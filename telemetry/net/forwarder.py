@@ -1,9 +1,12 @@
-"""The Zenoh side of the vehicle bridge: publishers, liveliness token, meta and clock answers.
+"""The Zenoh side of the vehicle bridge: publishers, liveliness token, meta, clock and health.
 
-The ROS side hands every raw sample to `ZenohForwarder.forward()`; this class decides
-(downsample, batch), stamps the attachment and puts. It works before the session exists
-(samples are counted as not routed), so the ROS node can start while no router is up, and
-`attach()` declares everything once the session opens.
+The ROS side hands over the samples of one stream that one wake-up found (`take()`) and
+says when to send them (`send()`); this class counts, checks, downsamples and numbers them,
+then puts one sample alone (raw CDR with its attachment, on the data key) or several as one
+msg/SampleBatch (on the batch key): samples found together leave together, so a late bridge
+catches up with fewer messages. It works before the session exists (samples are counted as
+not routed), so the ROS node can start while no router is up, and `attach()` declares
+everything once the session opens.
 """
 
 from __future__ import annotations
@@ -13,16 +16,19 @@ import logging
 import struct
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import zenoh
 
+from telemetry.bridge.accounting import SourceSequence, StreamCounters
 from telemetry.bridge.batcher import SampleBatcher
 from telemetry.bridge.plan import BridgedStream, catalogue_json
 from telemetry.bridge.rate_limit import RateLimiter
 from telemetry.codec import CodecError, TypeStore
-from telemetry.codec.attachment import pack_fields
+from telemetry.codec.attachment import ATTACHMENT_STRUCT, ATTACHMENT_VERSION, FLAG_STAMP_FROM_HEADER
+from telemetry.codec.names import BRIDGE_HEALTH, SAMPLE_BATCH
 from telemetry.codec.stamp import header_stamp_ns
 from telemetry.config import Priority
 from telemetry.keys import KeySpace
@@ -42,27 +48,18 @@ _PRIORITIES = {
     Priority.BACKGROUND: zenoh.Priority.BACKGROUND,
 }
 _CLOCK_REPLY = struct.Struct("<q")
-
-
-@dataclass
-class StreamCounters:
-    """What happened to one stream's samples since the bridge started."""
-
-    received: int = 0
-    forwarded: int = 0
-    downsampled: int = 0
-    not_routed: int = 0  # arrived before the Zenoh session was open
-    malformed: int = 0
-    put_errors: int = 0
+_HEALTH_ENCODING = zenoh.Encoding.APPLICATION_CDR.with_schema(BRIDGE_HEALTH)
 
 
 @dataclass
 class _Outlet:
     stream: BridgedStream
     limiter: RateLimiter | None
-    batcher: SampleBatcher | None
+    pending: SampleBatcher
     flags: int
-    publisher: Any = None
+    source: SourceSequence = field(default_factory=SourceSequence)
+    sample_publisher: Any = None
+    batch_publisher: Any = None
     sequence: int = 0
     counters: StreamCounters = field(default_factory=StreamCounters)
     warned: bool = False
@@ -76,6 +73,7 @@ class ZenohForwarder:
         self._region = region
         self._vehicle = vehicle
         self._store = store
+        self._batch_version = store.message_class(SAMPLE_BATCH).VERSION
         self._outlets: list[_Outlet] = []
         self._session: zenoh.Session | None = None
         self._declared: list[Any] = []
@@ -92,89 +90,122 @@ class ZenohForwarder:
         outlet = _Outlet(
             stream=stream,
             limiter=RateLimiter(stream.max_rate_hz) if stream.max_rate_hz else None,
-            batcher=SampleBatcher(self._store, stream.ros_type, stream.stamp_from_header, stream.batch_ms)
-            if stream.batch_ms
-            else None,
-            flags=1 if stream.stamp_from_header else 0,
+            pending=SampleBatcher(stream.ros_type, stream.stamp_from_header, self._batch_version),
+            flags=FLAG_STAMP_FROM_HEADER if stream.stamp_from_header else 0,
         )
         with self._lock:
             self._outlets.append(outlet)
             if self._session is not None:
-                outlet.publisher = self._declare_publisher(self._session, stream)
+                self._declare_publishers(self._session, outlet)
         return len(self._outlets) - 1
 
     def attach(self, session: zenoh.Session) -> None:
-        """Declare the token, queryables and every stream's publisher on an open session."""
+        """Declare the token, queryables and every stream's publishers on an open session."""
         with self._lock:
             self._session = session
             self._declared.append(session.liveliness().declare_token(self._keys.alive(self._region, self._vehicle)))
             self._declared.append(session.declare_queryable(self._keys.meta(self._region, self._vehicle), self._answer_meta))
             self._declared.append(session.declare_queryable(self._keys.clock(self._region, self._vehicle), self._answer_clock))
             for outlet in self._outlets:
-                outlet.publisher = self._declare_publisher(session, outlet.stream)
+                self._declare_publishers(session, outlet)
         _log.info("forwarding %d streams as %s/%s", len(self._outlets), self._region, self._vehicle)
 
-    def forward(self, index: int, payload: bytes, receive_ns: int) -> None:
-        """One raw ROS sample arrived: downsample, stamp, batch or put. The hot path."""
+    def take(self, index: int, payloads: Sequence[bytes], source_numbers: Sequence[int] | None, receive_ns: int) -> None:
+        """Samples of one stream that one wake-up found, in order: count, check, number and
+        hold them until `send()`. The hot path: a few attribute reads per sample.
+
+        `source_numbers` are their DDS publication sequence numbers (None when the ROS side
+        cannot tell, as with rclpy's executors), for the source -> bridge hop's accounting.
+        """
         outlet = self._outlets[index]
         counters = outlet.counters
-        counters.received += 1
-        if outlet.limiter is not None and not outlet.limiter.admit(receive_ns):
-            counters.downsampled += 1
+        count = len(payloads)
+        counters.received += count
+        if count > counters.largest_take:
+            counters.largest_take = count
+        if source_numbers is not None:
+            outlet.source.update(source_numbers, counters, counters.publishers == 1)
+        if outlet.sample_publisher is None:
+            counters.not_routed += count
             return
-        source_ns = receive_ns
-        if outlet.flags:
-            try:
-                source_ns = header_stamp_ns(payload)
-            except CodecError as error:
-                self._malformed(outlet, error)
-                return
-        publisher = outlet.publisher
-        if publisher is None:
-            counters.not_routed += 1
+        flags, limiter, pending = outlet.flags, outlet.limiter, outlet.pending
+        for payload in payloads:
+            source_ns = receive_ns
+            if flags:
+                try:
+                    source_ns = header_stamp_ns(payload)
+                except CodecError as error:
+                    self._malformed(outlet, error)
+                    continue
+            if limiter is not None and not limiter.admit(source_ns):
+                counters.downsampled += 1
+                continue
+            outlet.sequence += 1
+            pending.add(outlet.sequence, source_ns, payload)
+
+    def send(self, index: int) -> None:
+        """Put what the stream has waiting: one sample alone, several as one SampleBatch."""
+        outlet = self._outlets[index]
+        pending = outlet.pending
+        count = len(pending)
+        if not count:
             return
-        outlet.sequence += 1
-        if outlet.batcher is not None:
-            if outlet.batcher.due(receive_ns):  # the batch is full before this sample joins
-                self._flush(outlet)
-            outlet.batcher.add(outlet.sequence, source_ns, payload, receive_ns)
+        counters = outlet.counters
+        now_ns = time.time_ns()
+        try:
+            if count == 1:
+                attachment = ATTACHMENT_STRUCT.pack(ATTACHMENT_VERSION, outlet.flags, pending.sequence[0],
+                                                    pending.source_time_ns[0], now_ns)
+                outlet.sample_publisher.put(pending.payloads[0], attachment=attachment)
+                pending.clear()
+            else:
+                # No attachment: the SampleBatch carries each sample's sequence and source time.
+                outlet.batch_publisher.put(pending.take_batch(now_ns))
+            counters.forwarded += count
+            counters.messages += 1
+        except zenoh.ZError:
+            pending.clear()
+            counters.put_errors += count
+
+    def forward(self, index: int, payload: bytes, receive_ns: int) -> None:
+        """One sample from an rclpy executor's callback: taken and sent on its own."""
+        self.take(index, (payload,), None, receive_ns)
+        if not self._outlets[index].stream.budget_ns:
+            self.send(index)
+
+    def send_all(self) -> None:
+        """Send whatever any stream has waiting (a timer's flush, or before closing)."""
+        for index in range(len(self._outlets)):
+            self.send(index)
+
+    def set_publishers(self, index: int, count: int) -> None:
+        """How many DDS publishers the stream's topic has: source counts need exactly one."""
+        self._outlets[index].counters.publishers = count
+
+    def put_health(self, payload: bytes) -> None:
+        """Publish one msg/BridgeHealth report on the vehicle's health key (no-op before the session)."""
+        session = self._session
+        if session is None:
             return
         try:
-            publisher.put(payload, attachment=pack_fields(outlet.sequence, source_ns, time.time_ns(), outlet.flags))
-            counters.forwarded += 1
-        except zenoh.ZError:
-            counters.put_errors += 1
-
-    def flush_due(self, now_ns: int) -> None:
-        """Send every batch whose oldest sample has waited its `batch_ms` (called on a timer)."""
-        for outlet in self._outlets:
-            if outlet.batcher is not None and outlet.batcher.due(now_ns):
-                self._flush(outlet)
+            session.put(self._keys.health(self._region, self._vehicle), payload, encoding=_HEALTH_ENCODING,
+                        priority=zenoh.Priority.DATA_LOW)
+        except zenoh.ZError as error:
+            _log.warning("health report not published: %s", error)
 
     def counters(self) -> dict[str, StreamCounters]:
         return {outlet.stream.topic: outlet.counters for outlet in self._outlets}
 
     def close(self) -> None:
-        """Undeclare everything this forwarder declared (the session's owner closes it)."""
+        """Send what waits, then undeclare everything this forwarder declared (the session's
+        owner closes the session)."""
         with self._lock:
-            for outlet in self._outlets:
-                if outlet.batcher is not None and len(outlet.batcher) and outlet.publisher is not None:
-                    self._flush(outlet)
-                outlet.publisher = None
+            for index, outlet in enumerate(self._outlets):
+                if outlet.sample_publisher is not None:
+                    self.send(index)
+                outlet.sample_publisher = outlet.batch_publisher = None
             undeclare_all(self._declared)
             self._session = None
-
-    def _flush(self, outlet: _Outlet) -> None:
-        assert outlet.batcher is not None
-        count = len(outlet.batcher)
-        now_ns = time.time_ns()
-        payload = outlet.batcher.flush(now_ns)
-        try:
-            # No attachment: the SampleBatch carries each sample's sequence and source time.
-            outlet.publisher.put(payload)
-            outlet.counters.forwarded += count
-        except zenoh.ZError:
-            outlet.counters.put_errors += count
 
     def _malformed(self, outlet: _Outlet, error: CodecError) -> None:
         outlet.counters.malformed += 1
@@ -182,29 +213,29 @@ class ZenohForwarder:
             outlet.warned = True
             _log.warning("%s: dropping malformed samples (first: %s); counting the rest", outlet.stream.topic, error)
 
-    def _declare_publisher(self, session: zenoh.Session, stream: BridgedStream) -> Any:
-        batched = stream.batch_ms is not None
-        encoding = (
-            zenoh.Encoding.APPLICATION_CDR.with_schema("telemetry/msg/SampleBatch")
-            if batched
-            else zenoh.Encoding.APPLICATION_CDR.with_schema(stream.ros_type)
-        )
-        return session.declare_publisher(
-            stream.key,
-            encoding=encoding,
-            priority=_PRIORITIES[stream.priority],
-            congestion_control=zenoh.CongestionControl.BLOCK if stream.reliable else zenoh.CongestionControl.DROP,
-            # Express skips Zenoh's own batching: lowest latency for single samples. A
-            # SampleBatch is already a batch.
-            express=not batched,
-        )
+    def _declare_publishers(self, session: zenoh.Session, outlet: _Outlet) -> None:
+        """The stream's two publishers: single samples, and batches. Both express: Zenoh's
+        own batching would hold a message up to its time limit, while our batches have
+        already spent the stream's latency budget."""
+        stream = outlet.stream
+        options = {
+            "priority": _PRIORITIES[stream.priority],
+            "congestion_control": zenoh.CongestionControl.BLOCK if stream.reliable else zenoh.CongestionControl.DROP,
+            "express": True,
+        }
+        # The sample publisher goes last: `take()` reads it as "the session is open".
+        outlet.batch_publisher = session.declare_publisher(
+            stream.batch_key, encoding=zenoh.Encoding.APPLICATION_CDR.with_schema(SAMPLE_BATCH), **options)
+        outlet.sample_publisher = session.declare_publisher(
+            stream.key, encoding=zenoh.Encoding.APPLICATION_CDR.with_schema(stream.ros_type), **options)
 
     def _answer_meta(self, query: zenoh.Query) -> None:
         # Replying from the callback: a reply is a non-blocking enqueue, and answering at once
         # keeps a querier's round trip short (the clock estimate depends on it).
         with self._lock:
             streams = [outlet.stream for outlet in self._outlets]
-            counters = {o.stream.topic: dataclasses.asdict(o.counters) for o in self._outlets}
+            counters = {o.stream.topic: {**dataclasses.asdict(o.counters), "waiting": len(o.pending)}
+                        for o in self._outlets}
         catalogue = catalogue_json(self._region, self._vehicle, streams, counters, dict(self.health))
         query.reply(self._keys.meta(self._region, self._vehicle), catalogue, encoding=zenoh.Encoding.APPLICATION_JSON)
 

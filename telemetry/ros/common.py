@@ -33,9 +33,14 @@ _RELIABLE_QOS = QoSProfile(
 )
 
 
-def qos_for(reliable: bool) -> QoSProfile:
-    """Sensor-data QoS (best effort) unless the stream is configured reliable."""
-    return _RELIABLE_QOS if reliable else qos_profile_sensor_data
+def qos_for(reliable: bool, depth: int | None = None) -> QoSProfile:
+    """Sensor-data QoS (best effort) unless the stream is configured reliable; `depth`
+    overrides the history depth (a budgeted stream's samples wait in that queue)."""
+    profile = _RELIABLE_QOS if reliable else qos_profile_sensor_data
+    if depth is None or depth == profile.depth:
+        return profile
+    return QoSProfile(reliability=profile.reliability, history=QoSHistoryPolicy.KEEP_LAST, depth=depth,
+                      durability=profile.durability)
 
 
 def node_name(base: str, vehicle: str) -> str:

@@ -27,6 +27,8 @@ import rclpy
 from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.node import Node
 
+from telemetry.bridge.budget import BudgetSchedule
+from telemetry.bridge.health import HealthReporter, ProcessLoad
 from telemetry.bridge.plan import BridgedStream, stream_from_config, stream_from_graph
 from telemetry.codec import CodecError, TypeStore, normalize_type_name
 from telemetry.config import default_fleet_config_path, load_fleet_config, shipped_file
@@ -51,13 +53,15 @@ from telemetry.ros.common import (
     spin_until_shutdown,
     split_ros_args,
 )
-from telemetry.ros.lean_spinner import lean_spin, lean_spin_available
+from telemetry.ros.lean_spinner import BridgedSubscription, lean_spin, lean_spin_available
 
 __all__ = ["BridgeSettings", "ZenohBridgeNode", "main"]
 
 _log = logging.getLogger(__name__)
 _REPORT_PERIOD_S = 10.0
 _GRAPH_SCAN_PERIOD_S = 1.0
+_HEALTH_PERIOD_S = 1.0
+#: With an rclpy executor (no lean loop), budgeted batches are sent on this tick instead.
 _BATCH_TICK_S = 0.005
 
 
@@ -95,15 +99,33 @@ class ZenohBridgeNode(Node):
         self._settings = settings
         self._forwarder = forwarder
         self._store = store
+        self._schedule = BudgetSchedule()
+        self._bridged: list[BridgedSubscription] = []
         self._raw_subscriptions: dict[str, Any] = {}
         self._warned: set[tuple[str, str]] = set()
+        self._health = HealthReporter(store, settings.region, settings.vehicle, time.time_ns(),
+                                      ProcessLoad(time.process_time(), time.time_ns()))
         forwarder.health.update(unknown_types=0, type_mismatches=0)
         for stream in settings.streams:
             self._bridge(stream)
         self.create_timer(_REPORT_PERIOD_S, self._report)
         self.create_timer(_GRAPH_SCAN_PERIOD_S, self._scan_graph)
-        if any(stream.batch_ms for stream in settings.streams):  # topics found on the graph are never batched
-            self.create_timer(_BATCH_TICK_S, lambda: forwarder.flush_due(time.time_ns()))
+        self.create_timer(_HEALTH_PERIOD_S, self._publish_health)
+        if not lean and any(stream.budget_ns for stream in settings.streams):
+            self.create_timer(_BATCH_TICK_S, forwarder.send_all)
+
+    # What the lean loop spins (telemetry.ros.lean_spinner.LeanNode).
+    @property
+    def bridged(self) -> list[BridgedSubscription]:
+        return self._bridged
+
+    @property
+    def sink(self) -> ZenohForwarder:
+        return self._forwarder
+
+    @property
+    def schedule(self) -> BudgetSchedule:
+        return self._schedule
 
     def _bridge(self, stream: BridgedStream) -> None:
         cls = message_class(stream.ros_type)
@@ -112,15 +134,28 @@ class ZenohBridgeNode(Node):
                                f"{stream.topic}: type {stream.ros_type} is not installed; not bridged")
             return
         index = self._forwarder.add_stream(stream)
+        if self._schedule.add(stream.budget_ns) != index:
+            raise AssertionError("the forwarder and the schedule number streams differently")
         forward, now_ns = self._forwarder.forward, time.time_ns
 
-        def on_sample(payload: bytes) -> None:
+        def on_sample(payload: bytes) -> None:  # rclpy executors only: the lean loop takes itself
             forward(index, payload, now_ns())
 
-        self._raw_subscriptions[stream.topic] = self.create_subscription(
-            cls, stream.topic, on_sample, qos_for(stream.reliable), raw=True, event_callbacks=self._event_callbacks
+        subscription = self.create_subscription(
+            cls, stream.topic, on_sample, qos_for(stream.reliable, stream.reader_depth), raw=True,
+            event_callbacks=self._event_callbacks,
         )
-        self.get_logger().info(f"bridging {stream.topic} ({stream.ros_type}) -> {stream.key}")
+        self._raw_subscriptions[stream.topic] = subscription
+        self._bridged = [*self._bridged, (subscription, index)]  # a new list: the loop notices
+        budget = f", budget {stream.budget_ns / 1e6:g} ms" if stream.budget_ns else ""
+        self.get_logger().info(f"bridging {stream.topic} ({stream.ros_type}) -> {stream.key}{budget}")
+
+    def _publish_health(self) -> None:
+        """About once a second: publisher counts (source accounting needs exactly one), then the report."""
+        for subscription, index in self._bridged:
+            self._forwarder.set_publishers(index, subscription.handle.get_publisher_count())
+        report = self._health.report(self._forwarder.counters(), time.process_time(), time.time_ns())
+        self._forwarder.put_health(report)
 
     def _scan_graph(self) -> None:
         """Check configured types against the graph; bridge new topics matching --topics."""
@@ -161,10 +196,11 @@ class ZenohBridgeNode(Node):
     def _report(self) -> None:
         parts = []
         for topic, c in self._forwarder.counters().items():
-            dropped = c.downsampled + c.not_routed + c.malformed + c.put_errors
-            parts.append(f"{topic} fwd {c.forwarded} drop {dropped}"
+            dropped = c.downsampled + c.dropped
+            parts.append(f"{topic} fwd {c.forwarded} in {c.messages} msgs, drop {dropped}"
                          + (f" (not routed {c.not_routed})" if c.not_routed else "")
-                         + (f" (malformed {c.malformed})" if c.malformed else ""))
+                         + (f" (malformed {c.malformed})" if c.malformed else "")
+                         + (f", lost on DDS {c.lost_dds}" if c.lost_dds else ""))
         self.get_logger().info("forwarded/dropped since start: " + ("; ".join(parts) or "no streams"))
 
 

@@ -17,6 +17,7 @@ from sensor_msgs.msg import Imu
 
 from telemetry.bridge.batcher import SampleBatcher
 from telemetry.codec import TypeStore
+from telemetry.codec.batch import read_batch
 
 MS = 1_000_000
 START_NS = 1_795_000_000_123_456_789
@@ -35,12 +36,12 @@ def imu_sample(index: int) -> tuple[int, bytes]:
     return stamp_ns, bytes(serialize_message(message))
 
 
-def fill(batcher: SampleBatcher, count: int) -> list[tuple[int, int, bytes]]:
+def fill(batcher: SampleBatcher, count: int, first: int = 0) -> list[tuple[int, int, bytes]]:
     """Add `count` samples, one per ms; (sequence, source time, payload) of each."""
     added = []
-    for index in range(count):
+    for index in range(first, first + count):
         stamp_ns, payload = imu_sample(index)
-        batcher.add(index + 1, stamp_ns, payload, now_ns=START_NS + index * MS)
+        batcher.add(index + 1, stamp_ns, payload)
         added.append((index + 1, stamp_ns, payload))
     return added
 
@@ -50,11 +51,15 @@ def split(data: bytes, sizes: list[int]) -> list[bytes]:
     return [bytes(data[offsets[i]:offsets[i + 1]]) for i in range(len(sizes))]
 
 
+def imu_batcher(store: TypeStore, stamp_from_header: bool = True) -> SampleBatcher:
+    return SampleBatcher(IMU, stamp_from_header, store.message_class(BATCH_TYPE).VERSION)
+
+
 def test_a_batch_round_trips_through_the_codec(store: TypeStore) -> None:
-    batcher = SampleBatcher(store, IMU, stamp_from_header=True, batch_ms=20)
+    batcher = imu_batcher(store)
     added = fill(batcher, 20)
     send_ns = START_NS + 25 * MS
-    encoded = batcher.flush(send_ns)
+    encoded = batcher.take_batch(send_ns)
 
     batch = store.decode(BATCH_TYPE, encoded)
     assert batch.version == 1
@@ -73,9 +78,9 @@ def test_a_batch_round_trips_through_the_codec(store: TypeStore) -> None:
 
 
 def test_rosbags_reads_the_batch_and_the_samples_inside_it(store: TypeStore, rosbags_store: Any) -> None:
-    batcher = SampleBatcher(store, IMU, stamp_from_header=False, batch_ms=20)
+    batcher = imu_batcher(store, stamp_from_header=False)
     added = fill(batcher, 7)
-    encoded = batcher.flush(START_NS)
+    encoded = batcher.take_batch(START_NS)
 
     batch = rosbags_store.deserialize_cdr(encoded, BATCH_TYPE)
     assert batch.version == 1 and batch.ros_type == IMU and batch.stamp_from_header is False
@@ -90,27 +95,30 @@ def test_rosbags_reads_the_batch_and_the_samples_inside_it(store: TypeStore, ros
     assert bytes(rosbags_store.serialize_cdr(batch, BATCH_TYPE)) == encoded
 
 
-def test_a_batch_is_due_once_its_oldest_sample_waited_batch_ms(store: TypeStore) -> None:
-    batcher = SampleBatcher(store, IMU, stamp_from_header=True, batch_ms=20)
-    assert not batcher.due(START_NS + 10_000 * MS)  # nothing waiting, never due
-    stamp_ns, payload = imu_sample(0)
-    batcher.add(1, stamp_ns, payload, now_ns=START_NS)
-    assert not batcher.due(START_NS + 20 * MS - 1)
-    assert batcher.due(START_NS + 20 * MS)
-    batcher.add(2, stamp_ns, payload, now_ns=START_NS + 19 * MS)  # a later sample does not reset the clock
-    assert batcher.due(START_NS + 20 * MS)
-
-
-def test_flush_empties_the_batcher_and_the_next_batch_starts_its_own_clock(store: TypeStore) -> None:
-    batcher = SampleBatcher(store, IMU, stamp_from_header=True, batch_ms=2.5)
-    fill(batcher, 3)
+def test_the_batcher_holds_its_samples_in_the_order_they_were_added(store: TypeStore) -> None:
+    batcher = imu_batcher(store)
+    added = fill(batcher, 3)
     assert len(batcher) == 3
-    batcher.flush(START_NS)
-    assert len(batcher) == 0 and not batcher.due(START_NS + 10**12)
+    assert batcher.sequence == [1, 2, 3]
+    assert batcher.source_time_ns == [stamp for _, stamp, _ in added]
+    assert batcher.payloads == [payload for _, _, payload in added]
 
-    stamp_ns, payload = imu_sample(9)
-    batcher.add(4, stamp_ns, payload, now_ns=START_NS + 100 * MS)
-    assert not batcher.due(START_NS + 102 * MS)
-    assert batcher.due(START_NS + 102 * MS + MS // 2)
-    second = store.decode(BATCH_TYPE, batcher.flush(START_NS + 103 * MS))
-    assert list(second.sequence) == [4] and bytes(second.data) == payload
+
+def test_take_batch_empties_the_batcher_and_the_next_batch_holds_only_later_samples(store: TypeStore) -> None:
+    batcher = imu_batcher(store)
+    fill(batcher, 3)
+    batcher.take_batch(START_NS)
+    assert len(batcher) == 0 and batcher.sequence == [] and batcher.payloads == []
+
+    (added,) = fill(batcher, 1, first=9)
+    second = read_batch(store, batcher.take_batch(START_NS + 103 * MS))
+    assert second.samples() == [added]
+    assert second.send_ns == START_NS + 103 * MS
+
+
+def test_clear_drops_the_waiting_samples_without_encoding_them(store: TypeStore) -> None:
+    batcher = imu_batcher(store)
+    fill(batcher, 4)
+    batcher.clear()
+    assert len(batcher) == 0
+    assert read_batch(store, batcher.take_batch(START_NS)).samples() == []  # an empty batch, still valid

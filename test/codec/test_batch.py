@@ -1,4 +1,5 @@
-"""The aggregator's batch reader: numpy columns straight from the CDR, equal to pycdr2's decode."""
+"""msg/SampleBatch by hand: the aggregator's reader (numpy columns straight from the CDR) and the
+bridge's encoder, each checked against pycdr2's decode and encode of the same values."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from telemetry.codec import TypeStore
-from telemetry.codec.batch import BATCH_TYPE, batch_head, read_batch, read_batch_reference
+from telemetry.codec.batch import BATCH_TYPE, BatchEncoder, batch_head, read_batch, read_batch_reference
 from telemetry.errors import CodecError
 
 
@@ -99,3 +100,93 @@ def test_a_head_whose_sizes_disagree_with_the_data_length_is_refused(store: Type
     head, data_len = batch_head(_batch(store, [4, 4]))
     with pytest.raises(CodecError, match="sizes add up to 8 bytes, data holds 9"):
         read_batch(store, head, data_len + 1)
+
+
+# --- the bridge's hand-written encoder ----------------------------------------------------
+
+SEND_NS = 1_767_268_800_123_456_789
+#: ros_type names of every length mod 8 (so every padding the columns can need), and real ones.
+ROS_TYPES = [*("a/msg/" + "X" * n for n in range(1, 9)), "sensor_msgs/msg/Imu", "nav_msgs/msg/Odometry"]
+SAMPLE_SIZES = [[], [316], [1, 2, 3, 4, 5, 6, 7], [0, 9, 0, 17], [316] * 50]
+
+
+def _samples(sizes: list[int]) -> tuple[list[int], list[int], list[bytes]]:
+    """(sequence, source ns, payloads) of len(sizes) samples, each payload distinct."""
+    payloads = [bytes([(i * 7 + j) % 256 for j in range(size)]) for i, size in enumerate(sizes)]
+    sequence = [2**40 + i for i in range(len(sizes))]
+    source_ns = [SEND_NS - 1_000_000 * (len(sizes) - i) for i in range(len(sizes))]
+    return sequence, source_ns, payloads
+
+
+def _pycdr2_batch(store: TypeStore, ros_type: str, stamp_from_header: bool, sizes: list[int]) -> bytes:
+    sequence, source_ns, payloads = _samples(sizes)
+    sec, nanosec = divmod(SEND_NS, 1_000_000_000)
+    return store.encode(store.new(
+        BATCH_TYPE,
+        version=store.message_class(BATCH_TYPE).VERSION,
+        stamp=store.new("builtin_interfaces/msg/Time", sec=sec, nanosec=nanosec),
+        ros_type=ros_type,
+        stamp_from_header=stamp_from_header,
+        sequence=sequence,
+        source_time_ns=source_ns,
+        size=[len(p) for p in payloads],
+        data=b"".join(payloads),
+    ))
+
+
+def _encoder(store: TypeStore, ros_type: str, stamp_from_header: bool) -> BatchEncoder:
+    return BatchEncoder(ros_type, stamp_from_header, store.message_class(BATCH_TYPE).VERSION)
+
+
+@pytest.mark.parametrize("stamp_from_header", [True, False])
+@pytest.mark.parametrize("sizes", SAMPLE_SIZES, ids=lambda sizes: f"{len(sizes)}-samples")
+@pytest.mark.parametrize("ros_type", ROS_TYPES)
+def test_the_encoder_writes_the_same_bytes_as_pycdr2_for_every_alignment(
+    store: TypeStore, ros_type: str, sizes: list[int], stamp_from_header: bool
+) -> None:
+    encoded = _encoder(store, ros_type, stamp_from_header).encode(SEND_NS, *_samples(sizes))
+    assert encoded == _pycdr2_batch(store, ros_type, stamp_from_header, sizes)
+
+
+def test_the_encoder_can_be_reused_for_batch_after_batch(store: TypeStore) -> None:
+    encoder = _encoder(store, "sensor_msgs/msg/Imu", True)
+    for sizes in ([316] * 3, [], [316], [5, 6]):
+        assert encoder.encode(SEND_NS, *_samples(sizes)) == _pycdr2_batch(store, "sensor_msgs/msg/Imu", True, sizes)
+
+
+def test_rosbags_writes_the_same_bytes_as_the_encoder(store: TypeStore, rosbags_store: Any) -> None:
+    encoded = _encoder(store, "nav_msgs/msg/Odometry", False).encode(SEND_NS, *_samples([7, 0, 12]))
+    batch = rosbags_store.deserialize_cdr(encoded, BATCH_TYPE)
+    assert batch.ros_type == "nav_msgs/msg/Odometry" and batch.stamp_from_header is False
+    assert bytes(rosbags_store.serialize_cdr(batch, BATCH_TYPE)) == encoded
+
+
+@pytest.mark.parametrize("stamp_from_header", [True, False])
+@pytest.mark.parametrize("sizes", SAMPLE_SIZES, ids=lambda sizes: f"{len(sizes)}-samples")
+def test_read_batch_reads_back_what_the_encoder_wrote(
+    store: TypeStore, sizes: list[int], stamp_from_header: bool
+) -> None:
+    sequence, source_ns, payloads = _samples(sizes)
+    batch = read_batch(store, _encoder(store, "a/msg/XYZ", stamp_from_header).encode(
+        SEND_NS, sequence, source_ns, payloads))
+    assert (batch.ros_type, batch.stamp_from_header, batch.send_ns) == ("a/msg/XYZ", stamp_from_header, SEND_NS)
+    assert batch.sequence.tolist() == sequence and batch.source_ns.tolist() == source_ns
+    assert batch.size.tolist() == [len(p) for p in payloads]
+    assert batch.data.tobytes() == b"".join(payloads)
+
+
+@pytest.mark.parametrize("sizes", SAMPLE_SIZES, ids=lambda sizes: f"{len(sizes)}-samples")
+def test_samples_gives_each_sample_with_its_sequence_and_source_time(store: TypeStore, sizes: list[int]) -> None:
+    sequence, source_ns, payloads = _samples(sizes)
+    batch = read_batch(store, _encoder(store, "sensor_msgs/msg/Imu", True).encode(
+        SEND_NS, sequence, source_ns, payloads))
+    assert batch.samples() == list(zip(sequence, source_ns, payloads, strict=True))
+    for _, _, payload in batch.samples():
+        assert type(payload) is bytes
+
+
+def test_samples_of_a_pycdr2_batch_are_its_data_cut_by_size(store: TypeStore) -> None:
+    columns = read_batch(store, _batch(store, [3, 0, 2]))
+    data = b"".join(bytes([i % 251]) * size for i, size in enumerate([3, 0, 2]))
+    assert [payload for _, _, payload in columns.samples()] == [data[:3], b"", data[3:]]
+    assert [sequence for sequence, _, _ in columns.samples()] == [1000, 1001, 1002]

@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from telemetry.aggregator.ingest import ATTACHMENT_DTYPE, Drained, Inbox
 from telemetry.bridge.batcher import SampleBatcher
+from telemetry.codec.names import SAMPLE_BATCH
 from telemetry.codec.batch import batch_head
 from telemetry.codec import TypeStore
 from telemetry.codec.attachment import ATTACHMENT_VERSION, FLAG_STAMP_FROM_HEADER
@@ -115,10 +116,10 @@ def data_inbox(
 
 def batch_payload(store: TypeStore, samples: Arrivals, send_ns: int) -> bytes:
     """One msg/SampleBatch holding `samples`, encoded by the bridge's own batcher."""
-    batcher = SampleBatcher(store, IMU, True, batch_ms=1.0)
+    batcher = SampleBatcher(IMU, True, store.message_class(SAMPLE_BATCH).VERSION)
     for sequence, source_ns, size in zip(samples.sequence, samples.source_ns, samples.size, strict=True):
-        batcher.add(int(sequence), int(source_ns), bytes(int(size)), send_ns)
-    return batcher.flush(send_ns)
+        batcher.add(int(sequence), int(source_ns), bytes(int(size)))
+    return batcher.take_batch(send_ns)
 
 
 def batch_inbox(region: str, vehicle: str, topic: str, batches: Iterable[tuple[int, bytes]]) -> tuple[str, Inbox]:

@@ -19,6 +19,7 @@ import zenoh
 from support.aggregator_side import describe, stream_of
 from telemetry.codec import TypeStore
 from telemetry.codec.attachment import ATTACHMENT_STRUCT
+from telemetry.codec.batch import batch_head, read_batch
 from telemetry.fleet.status import VehicleStatus
 
 __all__ = ["SequenceRecorder", "StatsSample", "StatsTimeline", "at_rate", "fresh", "status_runs"]
@@ -126,11 +127,24 @@ def status_runs(samples: list[StatsSample]) -> list[str]:
 
 
 class SequenceRecorder(_Subscription):
-    """Records (arrival time.monotonic_ns(), sequence number) of every sample on one data key."""
+    """Records (arrival time.monotonic_ns(), sequence number) of every sample of one stream:
+    those on its data key alone, and those its batch key carries together."""
 
-    def __init__(self, session: zenoh.Session, key: str) -> None:
+    def __init__(self, session: zenoh.Session, key: str, store: TypeStore | None = None) -> None:
         super().__init__(session, key)
-        self._arrivals: list[tuple[int, int]] = []
+        self._store = store or TypeStore.from_environment()
+        self._batch_key = key.replace("/data/", "/batch/", 1)
+        self._arrivals: list[tuple[int, int | bytes]] = []  # a sequence, or a batch's head to read later
+        self._batches: Any = None
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        self._batches = self._session.declare_subscriber(self._batch_key, self._record_batch)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._batches.undeclare()
+        super().__exit__()
 
     def _record(self, sample: zenoh.Sample) -> None:
         attachment = sample.attachment
@@ -138,13 +152,24 @@ class SequenceRecorder(_Subscription):
             # A struct peek at the sequence field, nothing more (telemetry.codec.attachment's layout).
             self._arrivals.append((time.monotonic_ns(), ATTACHMENT_STRUCT.unpack_from(attachment.to_bytes())[2]))
 
+    def _record_batch(self, sample: zenoh.Sample) -> None:
+        self._arrivals.append((time.monotonic_ns(), sample.payload.to_bytes()))
+
     def arrivals(self, since_ns: int = 0, until_ns: int | None = None) -> list[tuple[int, int]]:
         """(arrival_ns, sequence) of the samples that arrived in [since_ns, until_ns)."""
-        return [(at, seq) for at, seq in list(self._arrivals)
-                if at >= since_ns and (until_ns is None or at < until_ns)]
+        found: list[tuple[int, int]] = []
+        for at, value in list(self._arrivals):
+            if at < since_ns or (until_ns is not None and at >= until_ns):
+                continue
+            if isinstance(value, int):
+                found.append((at, value))
+            else:
+                head, size = batch_head(value)
+                found += [(at, int(seq)) for seq in read_batch(self._store, head, size).sequence]
+        return found
 
     def last(self) -> tuple[int, int] | None:
-        arrivals = self._arrivals
+        arrivals = self.arrivals(self._arrivals[-1][0]) if self._arrivals else []
         return arrivals[-1] if arrivals else None
 
     def wait_for_sample(self, since_ns: int, timeout_s: float) -> tuple[int, int] | None:

@@ -45,6 +45,7 @@ from telemetry.bridge.batcher import SampleBatcher
 from telemetry.bridge.plan import BridgedStream, catalogue_json
 from telemetry.codec import TypeStore
 from telemetry.codec.attachment import pack_fields
+from telemetry.codec.names import SAMPLE_BATCH as BATCH_TYPE
 from telemetry.keys import KeySpace
 from telemetry.net import BackgroundSession, SessionOptions
 
@@ -131,6 +132,7 @@ class _Outlet:
     period_ns: int
     publisher: Any = None
     batcher: SampleBatcher | None = None
+    batch_opened_ns: int = 0  # monotonic time of the waiting batch's first sample
     sequence: int = 0
     sent: int = 0
     dropped: int = 0
@@ -169,7 +171,7 @@ class SyntheticVehicle:
         for outlet in self._outlets:
             outlet.publisher = self._declare_publisher(outlet)
             if self._options.batch_ms:
-                outlet.batcher = SampleBatcher(self._store, IMU_TYPE, True, self._options.batch_ms)
+                outlet.batcher = SampleBatcher(IMU_TYPE, True, self._store.message_class(BATCH_TYPE).VERSION)
         self.declare_token()
         self._thread.start()
         return self
@@ -255,7 +257,9 @@ class SyntheticVehicle:
         source_ns = self.now_ns()
         payload = stamped_payload(self._template, source_ns)
         if outlet.batcher is not None:
-            outlet.batcher.add(outlet.sequence, source_ns, payload, time.monotonic_ns())
+            if not len(outlet.batcher):
+                outlet.batch_opened_ns = time.monotonic_ns()
+            outlet.batcher.add(outlet.sequence, source_ns, payload)
         else:
             attachment = pack_fields(outlet.sequence, source_ns, self.now_ns(), True)
             outlet.publisher.put(payload, attachment=attachment)
@@ -263,9 +267,10 @@ class SyntheticVehicle:
 
     def _flush_due(self) -> None:
         now_ns = time.monotonic_ns()
+        batch_ns = round((self._options.batch_ms or 0.0) * 1e6)
         for outlet in self._outlets:
-            if outlet.batcher is not None and outlet.batcher.due(now_ns):
-                outlet.publisher.put(outlet.batcher.flush(self.now_ns()))
+            if outlet.batcher is not None and len(outlet.batcher) and now_ns - outlet.batch_opened_ns >= batch_ns:
+                outlet.publisher.put(outlet.batcher.take_batch(self.now_ns()))
 
     def _declare_publisher(self, outlet: _Outlet) -> Any:
         schema = "telemetry/msg/SampleBatch" if self._options.batch_ms else IMU_TYPE
@@ -283,7 +288,9 @@ class SyntheticVehicle:
         opts = self._options
         streams = [
             BridgedStream(
-                o.spec.topic, IMU_TYPE, o.key, o.spec.catalogue_hz, batch_ms=opts.batch_ms, stamp_from_header=True
+                topic=o.spec.topic, ros_type=IMU_TYPE, key=opts.keys.data(opts.region, opts.vehicle, o.spec.topic),
+                expected_hz=o.spec.catalogue_hz, batch_key=opts.keys.batch(opts.region, opts.vehicle, o.spec.topic),
+                batch_ms=opts.batch_ms, stamp_from_header=True,
             )
             for o in self._outlets
         ]

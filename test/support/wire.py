@@ -15,7 +15,9 @@ from typing import Any
 import zenoh
 
 from support.processes import wait_until
-from telemetry.codec.attachment import Attachment, unpack
+from telemetry.codec import TypeStore
+from telemetry.codec.attachment import Attachment, pack_fields, unpack
+from telemetry.codec.batch import read_batch
 
 __all__ = [
     "TRANSPORT_LOSS_TOLERANCE",
@@ -26,6 +28,7 @@ __all__ = [
     "missing_sequences",
     "query_catalogue",
     "stream_counters",
+    "unpack_batch",
     "wait_for_answers",
 ]
 
@@ -59,16 +62,21 @@ class WireRecorder:
         self._session = session
         self._key_expr = key_expr
         self._records: list[tuple[str, bytes, bytes | None, str, int, int]] = []
-        self._subscriber: Any = None
+        self._subscribers: list[Any] = []
 
     def __enter__(self) -> WireRecorder:
-        self._subscriber = self._session.declare_subscriber(self._key_expr, self._record)
+        # A stream's samples come on its data key alone or on its batch key together.
+        selectors = [self._key_expr]
+        if "/data/" in self._key_expr:
+            selectors.append(self._key_expr.replace("/data/", "/batch/", 1))
+        self._subscribers = [self._session.declare_subscriber(selector, self._record) for selector in selectors]
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        self._subscriber.undeclare()
+        for subscriber in self._subscribers:
+            subscriber.undeclare()
 
     def _record(self, sample: zenoh.Sample) -> None:
         attachment = sample.attachment
@@ -81,8 +89,8 @@ class WireRecorder:
             time.monotonic_ns(),
         ))
 
-    def samples(self, key: str | None = None, since_ns: int = 0, until_ns: int | None = None) -> list[WireSample]:
-        """Samples on exactly `key` (all keys when None) that arrived in [since_ns, until_ns)."""
+    def messages(self, key: str | None = None, since_ns: int = 0, until_ns: int | None = None) -> list[WireSample]:
+        """Zenoh messages on exactly `key` (all keys when None) that arrived in [since_ns, until_ns)."""
         return [
             WireSample(*record)
             for record in list(self._records)  # a snapshot: the callback keeps appending
@@ -91,8 +99,25 @@ class WireRecorder:
             and (until_ns is None or record[5] < until_ns)
         ]
 
+    def samples(self, key: str | None = None, since_ns: int = 0, until_ns: int | None = None) -> list[WireSample]:
+        """What `messages` gives, except that for a stream's data key (`.../data/...`) the
+        stream's batches (the same stream's `.../batch/...` key) are unpacked into the samples
+        they carry, each with the attachment it would have had alone: a stream's samples in
+        arrival order, however the bridge grouped them."""
+        if key is None or "/data/" not in key:
+            return self.messages(key, since_ns, until_ns)
+        batch_key = key.replace("/data/", "/batch/", 1)
+        found: list[WireSample] = []
+        for message in self.messages(None, since_ns, until_ns):
+            if message.key == key:
+                found.append(message)
+            elif message.key == batch_key:
+                found += unpack_batch(message, key)
+        return found
+
     def count(self, key: str, since_ns: int = 0) -> int:
-        return sum(1 for record in list(self._records) if record[0] == key and record[5] >= since_ns)
+        return len(self.samples(key, since_ns)) if "/data/" in key else sum(
+            1 for record in list(self._records) if record[0] == key and record[5] >= since_ns)
 
     def wait_for(self, key: str, count: int = 1, timeout_s: float = 10.0, since_ns: int = 0) -> bool:
         """True once `count` samples arrived on `key` (since `since_ns`), False after `timeout_s`."""
@@ -107,6 +132,20 @@ class WireRecorder:
         start_ns = time.monotonic_ns()
         time.sleep(duration_s)
         return start_ns, start_ns + round(duration_s * 1e9)
+
+
+_STORE: list[TypeStore] = []
+
+
+def unpack_batch(message: WireSample, data_key: str) -> list[WireSample]:
+    """The samples a SampleBatch message carries, as if each had come alone on `data_key`."""
+    if not _STORE:
+        _STORE.append(TypeStore.from_environment())
+    batch = read_batch(_STORE[0], message.payload)
+    encoding = f"application/cdr;{batch.ros_type}"
+    return [WireSample(data_key, payload, pack_fields(sequence, source_ns, batch.send_ns, batch.stamp_from_header),
+                       encoding, message.priority, message.arrival_ns)
+            for sequence, source_ns, payload in batch.samples()]
 
 
 def query_catalogue(session: zenoh.Session, region: str, vehicle: str, timeout_s: float = 5.0,
