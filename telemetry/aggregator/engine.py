@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from telemetry.aggregator.health import VehicleHealth, decode_health
 from telemetry.aggregator.ingest import UNKNOWN_SOURCE, BadInput, Drained, Inbox, parse_attachments
 from telemetry.aggregator.messages import MessageBuilder, StreamRow, VehicleRow
 from telemetry.codec import CodecError, TypeStore
@@ -18,6 +19,7 @@ from telemetry.codec.attachment import ATTACHMENT_VERSION
 from telemetry.codec.batch import read_batch
 from telemetry.fleet.buffer import StreamBuffer
 from telemetry.fleet.clock import ClockEstimate
+from telemetry.fleet.hops import hop_stats
 from telemetry.fleet.sequence import SequenceTracker, jump_limit_for
 from telemetry.fleet.stats import window_stats
 from telemetry.fleet.status import StatusChange, VehiclePresence, VehicleStatus
@@ -67,6 +69,7 @@ class _Vehicle:
     logged_bad_ns: int = -_BAD_INPUT_LOG_PERIOD_NS
     last_activity_ns: int = 0
     changes: list[StatusChange] = field(default_factory=list)
+    health: VehicleHealth = field(default_factory=VehicleHealth)
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,17 @@ class FleetEngine:
         for key, inbox in drained.inboxes.items():
             if len(inbox.receive_ns) or inbox.batches:
                 self._ingest_stream(key, inbox, now_ns)
+        window_ns = int(self._settings.window_s * _NS)
+        for report in drained.health:
+            if (report.region, report.vehicle) not in self._vehicles and len(self._vehicles) >= MAX_VEHICLES:
+                continue
+            target = self._vehicle(report.region, report.vehicle, report.receive_ns)
+            try:
+                load, counts = decode_health(self._store, report)
+            except CodecError as error:
+                self._bad(target, BadInput.BAD_HEALTH, 1, str(error))
+                continue
+            target.health.add(load, counts, now_ns, window_ns)
 
     def vehicles_to_probe(self) -> list[tuple[str, str]]:
         """Vehicles whose token (re)appeared since the last call: ask for catalogue and clock."""
@@ -132,7 +146,7 @@ class FleetEngine:
                              bool(inbox.batches), _first_receive_ns(inbox, now_ns), last_ingest_ns=now_ns)
             self._streams[key] = stream
             self._to_probe.append((parsed.region, parsed.vehicle))
-        columns = self._data_columns(inbox, vehicle) if len(inbox.receive_ns) else self._batch_columns(inbox, vehicle, stream)
+        columns = self._columns(inbox, vehicle, stream)
         if columns is None:
             return
         receive_ns, source_ns, sequence, size = columns
@@ -146,6 +160,17 @@ class FleetEngine:
         stream.last_ingest_ns = now_ns
         stream.buffer.extend(receive_ns, source_ns, sequence, size)
         vehicle.last_activity_ns = now_ns
+
+    def _columns(self, inbox: Inbox, vehicle: _Vehicle, stream: _Stream) -> tuple[np.ndarray, ...] | None:
+        """The tick's samples of one stream, alone and batched, in arrival order."""
+        single = self._data_columns(inbox, vehicle) if len(inbox.receive_ns) else None
+        batched = self._batch_columns(inbox, vehicle, stream) if inbox.batches else None
+        if single is None or batched is None:
+            return single or batched
+        stream.batched = True
+        merged = [np.concatenate(pair) for pair in zip(single, batched, strict=True)]
+        order = np.argsort(merged[0], kind="stable")  # a batch's samples share its arrival time
+        return tuple(column[order] for column in merged)
 
     def _data_columns(self, inbox: Inbox, vehicle: _Vehicle) -> tuple[np.ndarray, ...] | None:
         attachments = parse_attachments(inbox.attachments)
@@ -168,6 +193,7 @@ class FleetEngine:
                 self._bad(vehicle, BadInput.BAD_BATCH, 1, str(error))
                 continue
             stream.ros_type = batch.ros_type or stream.ros_type
+            stream.batched = True
             parts.append((np.full(batch.sequence.size, receive_ns, dtype=np.int64), batch.source_ns,
                           batch.sequence, batch.size))
         if not parts:
@@ -203,7 +229,10 @@ class FleetEngine:
                 first_seen_ns=stream.first_seen_ns, last_receive_ns=stream.buffer.last_receive_ns,
                 clock_offset_ns=clock.offset_ns if clock else None, jump_limit=stream.tracker.jump_limit,
             )
-            rows[(stream.region, stream.vehicle)].append(StreamRow(stream.topic, stream.ros_type, stream.batched, stats, stream.tracker))
+            owner = self._vehicles.get((stream.region, stream.vehicle))
+            hops = hop_stats(owner.health.reports(stream.topic) if owner else [], now_ns, window_ns)
+            rows[(stream.region, stream.vehicle)].append(
+                StreamRow(stream.topic, stream.ros_type, stream.batched, stats, stream.tracker, hops))
         changes, evicted, payloads, summaries = [], [], {}, []
         for key, vehicle in list(self._vehicles.items()):
             stream_rows = sorted(rows.get(key, []), key=lambda row: row.topic)
@@ -218,7 +247,8 @@ class FleetEngine:
                 continue
             self._log_bad_input(vehicle, now_ns)
             row = VehicleRow(vehicle.region, vehicle.name, vehicle.presence.status, vehicle.presence.since_ns,
-                             clock_of(vehicle.region, vehicle.name), dict(vehicle.bad_input), stream_rows)
+                             clock_of(vehicle.region, vehicle.name), dict(vehicle.bad_input), stream_rows,
+                             vehicle.health.load)
             payloads[key] = self._builder.vehicle_stats(row, now_ns)
             summaries.append(row)
         return Snapshot(payloads, self._builder.fleet_status(summaries, now_ns), changes, evicted, evicted_streams)

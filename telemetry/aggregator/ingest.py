@@ -3,7 +3,9 @@
 A data sample costs: one dict lookup by key, the receive time, and three appends (the raw
 32 attachment bytes, the receive time, the payload size). The attachments are parsed later,
 on the aggregator's tick, all at once with numpy (`parse_attachments`), so the callback
-never decodes anything. A batch is kept whole and decoded on the tick.
+never decodes anything. A batch's head is kept and decoded on the tick. Samples that came
+alone (data key) and together (batch key) are one stream: both keys fill the same inbox,
+named by the stream's data key. The bridges' health reports are kept whole for the tick.
 
 Everything the callbacks fill is swapped out under one lock by `Ingest.drain()`.
 """
@@ -24,7 +26,7 @@ from telemetry.codec.batch import batch_head
 from telemetry.errors import KeyExprError
 from telemetry.keys import KeyKind, KeySpace, ParsedKey, validate_name
 
-__all__ = ["ATTACHMENT_DTYPE", "BadInput", "Inbox", "Ingest", "parse_attachments"]
+__all__ = ["ATTACHMENT_DTYPE", "BadInput", "HealthReport", "Inbox", "Ingest", "parse_attachments"]
 
 #: numpy view of the attachment layout in telemetry/codec/attachment.py (version 1).
 ATTACHMENT_DTYPE = np.dtype(
@@ -54,6 +56,7 @@ class BadInput:
     BAD_BATCH = "bad_batch"
     SEQUENCE_JUMP = "sequence_jump"
     FLOOD = "flood"
+    BAD_HEALTH = "bad_health"  # a bridge health report that does not decode
     OVERLOAD = "overload"  # dropped because the aggregator fell behind (MAX_PENDING_*)
 
 
@@ -71,13 +74,24 @@ class Inbox:
     ros_type: str = ""
 
 
+@dataclass(frozen=True)
+class HealthReport:
+    """One msg/BridgeHealth as it arrived, decoded on the tick."""
+
+    region: str
+    vehicle: str
+    receive_ns: int
+    payload: bytes
+
+
 @dataclass
 class Drained:
     """One tick's worth of input: per-stream inboxes and per-source bad-input counts."""
 
-    inboxes: dict[str, Inbox]
+    inboxes: dict[str, Inbox]  # by the stream's data key
     bad: dict[tuple[str, str], dict[str, int]]  # (region, vehicle) -> counter -> count
     presence: list[tuple[str, str, bool, int]]  # (region, vehicle, alive, time ns)
+    health: list[HealthReport] = field(default_factory=list)
 
 
 def parse_attachments(raw: bytes | bytearray) -> np.ndarray:
@@ -91,10 +105,12 @@ class Ingest:
     def __init__(self, keys: KeySpace) -> None:
         self._keys = keys
         self._lock = threading.Lock()
-        self._inboxes: dict[str, Inbox] = {}
-        self._parsed: dict[str, ParsedKey | None] = {}
+        self._inboxes: dict[str, Inbox] = {}  # by the stream's data key
+        self._parsed: dict[str, ParsedKey | None] = {}  # any key seen -> its parse (None: bad)
+        self._stream_of_batch: dict[str, str] = {}  # a batch key -> its stream's data key
         self._bad: dict[tuple[str, str], dict[str, int]] = {}
         self._presence: list[tuple[str, str, bool, int]] = []
+        self._health: list[HealthReport] = []
         self._pending_samples = 0
         self._pending_batch_bytes = 0
 
@@ -135,7 +151,7 @@ class Ingest:
         except (ValueError, struct.error):
             data_len = None  # kept whole: the tick decodes it and counts it as bad input
         with self._lock:
-            inbox = self._inboxes.get(key)
+            inbox = self._inboxes.get(self._stream_of_batch.get(key, ""))
             if inbox is None:
                 inbox = self._new_inbox(key, KeyKind.BATCH, sample)
                 if inbox is None:
@@ -159,20 +175,38 @@ class Ingest:
         with self._lock:
             self._presence.append((parsed.region, parsed.vehicle, alive, now_ns))
 
+    def on_health(self, sample: Any) -> None:
+        """A bridge's msg/BridgeHealth (about once a second per vehicle): kept whole for the tick."""
+        receive_ns = time.time_ns()
+        try:
+            parsed = self._keys.parse(str(sample.key_expr))
+        except KeyExprError:
+            return
+        if parsed.kind is not KeyKind.HEALTH or parsed.region is None or parsed.vehicle is None:
+            return
+        report = HealthReport(parsed.region, parsed.vehicle, receive_ns, sample.payload.to_bytes())
+        with self._lock:
+            if len(self._health) < _MAX_REMEMBERED_KEYS:
+                self._health.append(report)
+
     def drain(self) -> Drained:
         """Everything recorded since the last call; the callbacks start on fresh buffers."""
         with self._lock:
-            drained = Drained(self._inboxes, self._bad, self._presence)
+            drained = Drained(self._inboxes, self._bad, self._presence, self._health)
             self._inboxes = {key: Inbox(inbox.parsed, ros_type=inbox.ros_type) for key, inbox in drained.inboxes.items()}
-            self._bad, self._presence = {}, []
+            self._bad, self._presence, self._health = {}, [], []
             self._pending_samples = self._pending_batch_bytes = 0
         return drained
 
     def forget(self, key: str) -> None:
-        """Stop tracking a stream (evicted after a long silence); it is re-created if it returns."""
+        """Stop tracking a stream (its data key; evicted after a long silence); it is re-created
+        if it returns."""
         with self._lock:
             self._inboxes.pop(key, None)
             self._parsed.pop(key, None)
+            for batch_key in [b for b, stream in self._stream_of_batch.items() if stream == key]:
+                del self._stream_of_batch[batch_key]
+                self._parsed.pop(batch_key, None)
 
     def _new_inbox(self, key: str, kind: KeyKind, sample: Any) -> Inbox | None:
         if key in self._parsed and self._parsed[key] is None:
@@ -189,10 +223,18 @@ class Ingest:
             self._count_bad_key(key)
             return None
         self._parsed[key] = parsed
-        encoding = str(sample.encoding)
-        ros_type = encoding.partition(";")[2] if ";" in encoding else ""
-        inbox = Inbox(parsed, ros_type=ros_type)
-        self._inboxes[key] = inbox
+        assert parsed.region is not None and parsed.vehicle is not None and parsed.topic is not None
+        stream_key = key if kind is KeyKind.DATA else self._keys.data(parsed.region, parsed.vehicle, parsed.topic)
+        if kind is KeyKind.BATCH:
+            self._stream_of_batch[key] = stream_key
+        inbox = self._inboxes.get(stream_key)
+        if inbox is None:
+            stream = ParsedKey(KeyKind.DATA, parsed.region, parsed.vehicle, parsed.topic)
+            inbox = Inbox(stream)
+            self._inboxes[stream_key] = inbox
+        if kind is KeyKind.DATA and not inbox.ros_type:  # a batch names its samples' type inside
+            encoding = str(sample.encoding)
+            inbox.ros_type = encoding.partition(";")[2] if ";" in encoding else ""
         return inbox
 
     def _count(self, parsed: ParsedKey | None, what: str) -> None:

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from telemetry.aggregator.health import BridgeLoad
 from telemetry.codec import TypeStore
 from telemetry.fleet.clock import ClockEstimate
+from telemetry.fleet.hops import NO_HOP_STATS, HopStats
 from telemetry.fleet.sequence import SequenceTracker
 from telemetry.fleet.stats import StreamWindowStats
 from telemetry.fleet.status import VehicleStatus
@@ -27,6 +29,7 @@ class StreamRow:
     batched: bool
     stats: StreamWindowStats
     tracker: SequenceTracker
+    hops: HopStats = NO_HOP_STATS
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class VehicleRow:
     clock: ClockEstimate | None
     bad_input: dict[str, int]
     streams: Sequence[StreamRow]
+    bridge: BridgeLoad | None = None
 
 
 def stream_ok(stats: StreamWindowStats) -> bool:
@@ -73,6 +77,8 @@ class MessageBuilder:
             status_since=self.stamp(row.since_ns),
             clock_offset_ms=row.clock.offset_ms if row.clock else math.nan,
             clock_offset_uncertainty_ms=row.clock.uncertainty_ms if row.clock else math.nan,
+            bridge_cpu_share=row.bridge.cpu_share if row.bridge else math.nan,
+            bridge_largest_take=row.bridge.largest_take if row.bridge else 0,
             malformed=sum(row.bad_input.values()),
             bad_input=[self._bad(kind=kind, count=count) for kind, count in sorted(row.bad_input.items())],
             streams=[self._stream_stats(stream) for stream in row.streams],
@@ -80,7 +86,7 @@ class MessageBuilder:
         return self._store.encode(message)
 
     def _stream_stats(self, row: StreamRow) -> Any:
-        s, tracker = row.stats, row.tracker
+        s, tracker, hops = row.stats, row.tracker, row.hops
         return self._stream(
             topic=row.topic,
             ros_type=row.ros_type,
@@ -102,6 +108,13 @@ class MessageBuilder:
             lost_total=tracker.lost_total,
             sequence_resets=tracker.restarts_total,
             bytes_per_s=s.bytes_per_s,
+            source_rate_hz=hops.source_rate_hz,
+            lost_dds=hops.lost_dds,
+            dropped_bridge=hops.dropped_bridge,
+            downsampled=hops.downsampled,
+            samples_per_message=hops.samples_per_message,
+            lost_dds_total=hops.lost_dds_total,
+            dropped_bridge_total=hops.dropped_bridge_total,
             stale=s.stale,
             last_receive=self.stamp(s.last_receive_ns or 0),
         )

@@ -31,7 +31,7 @@ def stream_ok(stream: StreamView, thresholds: AlertThresholds) -> bool:
 class _Condition:
     vehicle: str
     topic: str
-    kind: str  # "rate", "latency" or "loss"
+    kind: str  # "rate", "latency", or one of the loss kinds: "loss" (network), "loss_dds", "loss_bridge"
 
 
 class AlertTracker:
@@ -82,7 +82,7 @@ class AlertTracker:
                 condition = _Condition(vehicle.key, stream.topic, kind)
                 seen.add(condition)
                 if condition not in self._active:
-                    level = AlertLevel.ERROR if kind == "loss" else AlertLevel.WARNING
+                    level = AlertLevel.ERROR if kind.startswith("loss") else AlertLevel.WARNING
                     new.append(Alert(now_ns, level, vehicle.key, stream.topic, problem))
                 self._active[condition] = problem
         topics = {stream.topic for stream in vehicle.streams}
@@ -109,10 +109,24 @@ class AlertTracker:
                 "latency",
                 f"p99 latency {stream.latency_p99_ms:.3g} ms over {limits.max_latency_p99_ms:g} ms",
             ))
+        # Loss names its hop: the fix differs (a faster machine or a deeper DDS queue, the
+        # bridge's log, the network).
+        if stream.lost_dds > 0:
+            problems.append((
+                "loss_dds",
+                f"lost {stream.lost_dds} between the sensor and the bridge in the last {stream.window_s:g} s",
+            ))
+        if stream.dropped_bridge > 0:
+            problems.append((
+                "loss_bridge",
+                f"the bridge dropped {stream.dropped_bridge} in the last {stream.window_s:g} s "
+                "(not routed, malformed or refused by Zenoh: see its log)",
+            ))
         if stream.lost > 0:
             problems.append((
                 "loss",
-                f"lost {stream.lost} samples ({stream.loss_pct:.2g} %) in the last {stream.window_s:g} s",
+                f"lost {stream.lost} samples ({stream.loss_pct:.2g} %) in the last {stream.window_s:g} s, "
+                "between the bridge and the aggregator",
             ))
         return problems
 
@@ -127,4 +141,5 @@ class AlertTracker:
 
 
 def _recovered(kind: str) -> str:
-    return {"rate": "rate back to normal", "latency": "p99 latency back under threshold", "loss": "no more loss"}[kind]
+    return {"rate": "rate back to normal", "latency": "p99 latency back under threshold", "loss": "no more loss",
+            "loss_dds": "no more loss before the bridge", "loss_bridge": "the bridge drops no more"}[kind]

@@ -69,21 +69,34 @@ def _bar_cell(stream: StreamView) -> str:
     return text if stream.ok else f"[red]{text}[/]"
 
 
+def _hops_cell(stream: StreamView) -> str:
+    """Lost in the window, hop by hop: source -> bridge (DDS) / in the bridge / on the network."""
+    text = f"{stream.lost_dds} / {stream.dropped_bridge} / {stream.lost}"
+    return f"[red]{text}[/]" if stream.lost_dds or stream.dropped_bridge or stream.lost else text
+
+
+def _type_cell(stream: StreamView) -> str:
+    """The short type, and how many samples a Zenoh message carried when more than one."""
+    per_message = stream.samples_per_message
+    batched = f" ×{per_message:.2g}" if per_message >= 1.05 else (" (batched)" if stream.batched else "")
+    return cells.short_type(stream.ros_type) + batched
+
+
 #: Sparkline cells: the whole history (3 minutes by default) squeezed into this many blocks.
 TREND_WIDTH = 12
 
 STREAM_COLUMNS: tuple[Column[StreamView], ...] = (
     Column("topic", "Topic", lambda s: s.topic, lambda s: s.topic),
-    Column("type", "Type", lambda s: cells.short_type(s.ros_type) + (" (batched)" if s.batched else ""),
-           lambda s: s.ros_type),
+    Column("type", "Type", _type_cell, lambda s: s.ros_type),
     Column("rate", "Hz / expected", _rate_cell, lambda s: s.rate_hz),
     Column("ratio", "Rate", _bar_cell, lambda s: s.rate_ratio),
+    Column("source", "Source Hz", lambda s: cells.hz(s.source_rate_hz), lambda s: s.source_rate_hz),
     Column("p50", "p50 ms", lambda s: cells.ms(s.latency_p50_ms), lambda s: s.latency_p50_ms),
     Column("p90", "p90 ms", lambda s: cells.ms(s.latency_p90_ms), lambda s: s.latency_p90_ms),
     Column("p99", "p99 ms", lambda s: cells.ms(s.latency_p99_ms), lambda s: s.latency_p99_ms),
     Column("max", "max ms", lambda s: cells.ms(s.latency_max_ms), lambda s: s.latency_max_ms),
     Column("jitter", "Jitter ms", lambda s: cells.ms(s.jitter_ms), lambda s: s.jitter_ms),
-    Column("loss", "Loss", lambda s: _loss_cell(s.loss_pct), lambda s: s.loss_pct),
+    Column("hops", "Lost dds/br/net", _hops_cell, lambda s: s.lost_dds + s.dropped_bridge + s.lost),
     Column("bandwidth", "Bandwidth", lambda s: cells.bytes_rate(s.bytes_per_s), lambda s: s.bytes_per_s),
     Column("rate_trend", "Rate trend", lambda s: cells.sparkline(s.rate_history, TREND_WIDTH, floor=0.0, reduce=min),
            lambda s: s.rate_hz),

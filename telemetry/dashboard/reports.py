@@ -33,6 +33,8 @@ class VehicleReport:
     clock_offset_ms: float
     malformed: int
     streams: tuple[StreamView, ...]
+    bridge_cpu_share: float = float("nan")
+    bridge_largest_take: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,13 @@ def _stream(message: Any) -> StreamView:
         sequence_resets=int(message.sequence_resets),
         bytes_per_s=float(message.bytes_per_s),
         stale=bool(message.stale),
+        source_rate_hz=float(message.source_rate_hz),
+        lost_dds=int(message.lost_dds),
+        dropped_bridge=int(message.dropped_bridge),
+        downsampled=int(message.downsampled),
+        samples_per_message=float(message.samples_per_message),
+        lost_dds_total=int(message.lost_dds_total),
+        dropped_bridge_total=int(message.dropped_bridge_total),
     )
 
 
@@ -99,6 +108,8 @@ def decode_vehicle_stats(store: TypeStore, key: str, payload: bytes, encoding: s
             clock_offset_ms=float(message.clock_offset_ms),
             malformed=int(message.malformed),
             streams=tuple(sorted((_stream(s) for s in message.streams), key=lambda s: s.topic)),
+            bridge_cpu_share=float(message.bridge_cpu_share),
+            bridge_largest_take=int(message.bridge_largest_take),
         )
     except CodecError as error:
         raise CodecError(f"{key}: {error}") from None

@@ -108,6 +108,8 @@ class FleetState:
             malformed=report.malformed if report else 0,
             streams=tuple(self._with_history(entry, stream, thresholds) for stream in streams),
             stats_age_s=(now_ns - entry.report_ns) / _NS if report else math.nan,
+            bridge_cpu_share=report.bridge_cpu_share if report else math.nan,
+            bridge_largest_take=report.bridge_largest_take if report else 0,
         )
 
     def _with_history(self, entry: _Vehicle, stream: StreamView, thresholds: AlertThresholds) -> StreamView:

@@ -70,6 +70,14 @@ class StreamView:
     ok: bool = True
     rate_history: tuple[float, ...] = ()
     p99_history: tuple[float, ...] = ()
+    # The hops before the network, from the bridge's health reports (msg/StreamStats):
+    source_rate_hz: float = math.nan
+    lost_dds: int = 0
+    dropped_bridge: int = 0
+    downsampled: int = 0
+    samples_per_message: float = math.nan
+    lost_dds_total: int = 0
+    dropped_bridge_total: int = 0
 
     @property
     def loss_pct(self) -> float:
@@ -88,6 +96,8 @@ class VehicleView:
     malformed: int
     streams: tuple[StreamView, ...]
     stats_age_s: float = math.nan
+    bridge_cpu_share: float = math.nan  # the bridge's own CPU, 1.0 = one core (its health report)
+    bridge_largest_take: int = 0  # most samples of one stream a bridge wake-up found
 
     @property
     def key(self) -> str:

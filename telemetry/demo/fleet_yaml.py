@@ -26,6 +26,8 @@ def _stream(stream: StreamConfig) -> dict[str, Any]:
         data["max_rate_hz"] = stream.max_rate_hz
     if stream.batch_ms is not None:
         data["batch_ms"] = stream.batch_ms
+    if stream.queue_depth is not None:
+        data["queue_depth"] = stream.queue_depth
     if stream.reliable:
         data["reliable"] = True
     return data

@@ -10,6 +10,7 @@ a JSON file and a verdict. Whatever happens, every child is stopped by its pid o
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -129,8 +130,11 @@ def _start_fleet(options: DemoOptions, supervisor: Supervisor, source: ZenohFlee
 
 
 def _streaming(view: FleetView, key: str, topics: set[str]) -> bool:
+    """Every stream in the stats, and the bridge's counters with them (its first health report
+    has arrived), so the baseline taken next holds the start-up's drops."""
     vehicle = view.vehicle(key)
-    return vehicle is not None and topics <= {stream.topic for stream in vehicle.streams}
+    return (vehicle is not None and topics <= {stream.topic for stream in vehicle.streams}
+            and not math.isnan(vehicle.bridge_cpu_share))
 
 
 def _wait_for_view(

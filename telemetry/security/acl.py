@@ -145,15 +145,24 @@ def _selectors(keys: KeySpace, kind: KeyKind, fleet: FleetConfig) -> tuple[str, 
     return (keys.selector(kind),) + tuple(keys.selector(kind, region.name) for region in fleet.regions)
 
 
+#: What a vehicle publishes: its samples, alone and batched, and its bridge's health reports.
+_PUBLISHED = (KeyKind.DATA, KeyKind.BATCH, KeyKind.HEALTH)
+
+
+def _published(keys: KeySpace, fleet: FleetConfig) -> tuple[str, ...]:
+    """What the aggregator may subscribe to: every kind a vehicle publishes, fleet-wide or per region."""
+    return tuple(selector for kind in _PUBLISHED for selector in _selectors(keys, kind, fleet))
+
+
 def _region_rules(fleet: FleetConfig, keys: KeySpace, region: str) -> list[Rule]:
     rules: list[Rule] = []
-    interest = _selectors(keys, KeyKind.DATA, fleet) + _selectors(keys, KeyKind.BATCH, fleet)
+    interest = _published(keys, fleet)
     for vehicle in (v for v in fleet.vehicles if v.region == region):
         name = vehicle.name
         own = (keys.meta(region, name), keys.clock(region, name))
         rules += [
             Rule(name, "publish its own data", Flow.INGRESS, (Message.PUT,),
-                 (keys.selector(KeyKind.DATA, region, name), keys.selector(KeyKind.BATCH, region, name))),
+                 tuple(keys.selector(kind, region, name) for kind in _PUBLISHED)),
             Rule(name, "hold its own token", Flow.INGRESS, (Message.LIVELINESS_TOKEN,), (keys.alive(region, name),)),
             Rule(name, "serve its own meta and clock", Flow.INGRESS, _SERVE, own),
             Rule(name, "be asked its meta and clock", Flow.EGRESS, (Message.QUERY,), own),
@@ -170,12 +179,11 @@ def _region_link_rules(fleet: FleetConfig, keys: KeySpace, region: str, peer: st
     served = (keys.selector(KeyKind.META, region), keys.selector(KeyKind.CLOCK, region))
     return [
         Rule(peer, f"carry {region}'s data", towards_cloud, (Message.PUT,),
-             (keys.selector(KeyKind.DATA, region), keys.selector(KeyKind.BATCH, region))),
+             tuple(keys.selector(kind, region) for kind in _PUBLISHED)),
         Rule(peer, f"carry {region}'s tokens", towards_cloud, (Message.LIVELINESS_TOKEN,),
              (keys.selector(KeyKind.ALIVE, region),)),
         Rule(peer, f"carry {region}'s meta and clock", towards_cloud, _SERVE, served),
-        Rule(peer, "carry subscriptions to data", towards_region, _SUBSCRIBE,
-             _selectors(keys, KeyKind.DATA, fleet) + _selectors(keys, KeyKind.BATCH, fleet)),
+        Rule(peer, "carry subscriptions to data", towards_region, _SUBSCRIBE, _published(keys, fleet)),
         Rule(peer, "carry liveliness interest", towards_region, _LIVELINESS_READ, _selectors(keys, KeyKind.ALIVE, fleet)),
         Rule(peer, f"carry questions to {region}'s vehicles", towards_region, (Message.QUERY,), served),
     ]
@@ -185,13 +193,12 @@ def _cloud_rules(fleet: FleetConfig, keys: KeySpace) -> list[Rule]:
     rules: list[Rule] = []
     for region in fleet.regions:
         rules += _region_link_rules(fleet, keys, region.name, region_router_name(region.name), towards_cloud=Flow.INGRESS)
-    all_data = (keys.selector(KeyKind.DATA), keys.selector(KeyKind.BATCH))
+    all_data = tuple(keys.selector(kind) for kind in _PUBLISHED)
     every_vehicle = (keys.selector(KeyKind.META), keys.selector(KeyKind.CLOCK))
     stats = _selectors(keys, KeyKind.STATS, fleet) + (keys.fleet(),)
     alive = _selectors(keys, KeyKind.ALIVE, fleet)
     rules += [
-        Rule(AGGREGATOR, "subscribe to data", Flow.INGRESS, _SUBSCRIBE,
-             _selectors(keys, KeyKind.DATA, fleet) + _selectors(keys, KeyKind.BATCH, fleet)),
+        Rule(AGGREGATOR, "subscribe to data", Flow.INGRESS, _SUBSCRIBE, _published(keys, fleet)),
         Rule(AGGREGATOR, "receive data", Flow.EGRESS, (Message.PUT,), all_data),
         Rule(AGGREGATOR, "watch liveliness", Flow.INGRESS, _LIVELINESS_READ, alive),
         Rule(AGGREGATOR, "see tokens", Flow.EGRESS, (Message.LIVELINESS_TOKEN,), (keys.selector(KeyKind.ALIVE),)),

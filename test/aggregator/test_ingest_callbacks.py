@@ -89,7 +89,7 @@ def test_a_batch_that_does_not_parse_is_kept_whole_for_the_tick_to_count() -> No
     ingest = Ingest(KeySpace())
     key = "telemetry/batch/us-east/truck-01/imu"
     ingest.on_batch(FakeSample(key, FakeBytes(b"not decoded here")))
-    ((receive_ns, payload, data_len),) = ingest.drain().inboxes[key].batches
+    ((receive_ns, payload, data_len),) = ingest.drain().inboxes[key.replace("/batch/", "/data/")].batches
     assert payload == b"not decoded here" and data_len is None and receive_ns > 0
 
 
@@ -98,7 +98,7 @@ def test_a_batch_is_kept_without_its_samples_bytes(store: TypeStore) -> None:
     key = "telemetry/batch/us-east/truck-01/imu"
     payload = batch_payload(store, arrivals(1000, 0.05), 1)
     ingest.on_batch(FakeSample(key, FakeBytes(payload)))
-    ((_, head, data_len),) = ingest.drain().inboxes[key].batches
+    ((_, head, data_len),) = ingest.drain().inboxes[key.replace("/batch/", "/data/")].batches
     assert data_len == 50 * 316 and len(head) + 4 + data_len == len(payload)
     assert payload.startswith(head)
 
@@ -131,3 +131,13 @@ def test_forget_drops_a_stream_and_it_comes_back_when_it_sends_again() -> None:
     assert KEY not in ingest.drain().inboxes
     ingest.on_data(FakeSample(KEY, PAYLOAD, attachment(2)))
     assert np.frombuffer(ingest.drain().inboxes[KEY].receive_ns, np.int64).size == 1
+
+
+def test_samples_alone_and_batched_of_one_stream_fill_one_inbox_named_by_its_data_key(store: TypeStore) -> None:
+    ingest = Ingest(KeySpace())
+    ingest.on_data(FakeSample("telemetry/data/us-east/truck-01/imu", PAYLOAD, attachment(1)))
+    ingest.on_batch(FakeSample("telemetry/batch/us-east/truck-01/imu", FakeBytes(batch_payload(store, arrivals(1000, 0.003), 2))))
+    drained = ingest.drain()
+    assert list(drained.inboxes) == ["telemetry/data/us-east/truck-01/imu"]
+    inbox = drained.inboxes["telemetry/data/us-east/truck-01/imu"]
+    assert len(inbox.receive_ns) == 1 and len(inbox.batches) == 1

@@ -81,8 +81,23 @@ def test_any_loss_raises_an_error_and_its_end_an_info(tracker: AlertTracker) -> 
     started = tracker.observe([vehicle(stream(lost=3, received=997))], T0)
     cleared = tracker.observe([vehicle(stream(lost=0))], T0 + SECOND)
 
-    assert brief(started) == [(ERROR, "eu-west/rover-01", "/odom", "lost 3 samples (0.3 %) in the last 5 s")]
+    assert brief(started) == [(ERROR, "eu-west/rover-01", "/odom",
+                               "lost 3 samples (0.3 %) in the last 5 s, between the bridge and the aggregator")]
     assert brief(cleared) == [(INFO, "eu-west/rover-01", "/odom", "no more loss")]
+
+
+def test_loss_before_the_bridge_is_named_as_that_hop_and_clears_on_its_own(tracker: AlertTracker) -> None:
+    started = tracker.observe([vehicle(stream(lost_dds=37))], T0)
+    cleared = tracker.observe([vehicle(stream(lost_dds=0))], T0 + SECOND)
+
+    assert brief(started) == [(ERROR, "eu-west/rover-01", "/odom", "lost 37 between the sensor and the bridge in the last 5 s")]
+    assert brief(cleared) == [(INFO, "eu-west/rover-01", "/odom", "no more loss before the bridge")]
+
+
+def test_the_bridges_own_drops_are_an_alert_of_their_own_but_downsampling_is_not(tracker: AlertTracker) -> None:
+    started = tracker.observe([vehicle(stream(dropped_bridge=4, downsampled=950))], T0)
+
+    assert [(a.level, a.message.split(" (")[0]) for a in started] == [(ERROR, "the bridge dropped 4 in the last 5 s")]
 
 
 def test_each_condition_of_a_stream_is_raised_and_cleared_on_its_own(tracker: AlertTracker) -> None:

@@ -22,7 +22,7 @@ from telemetry.dashboard.view import (
     StreamView,
     VehicleView,
 )
-from telemetry.demo.verdict import RATE_TOLERANCE, baseline_of, fleet_json, judge
+from telemetry.demo.verdict import RATE_TOLERANCE, LostTotals, baseline_of, fleet_json, judge
 from telemetry.fleet.status import VehicleStatus
 
 NAN = math.nan
@@ -185,9 +185,10 @@ def test_a_vehicle_whose_stats_stopped_fails_naming_it() -> None:
 
 def test_loss_after_the_fleet_was_up_fails_with_the_number_lost_during_the_run() -> None:
     view = _good_view(lost_total=12)
-    baseline = {**baseline_of(_good_view()), (ROVER_01, "/imu"): 5}
+    baseline = {**baseline_of(_good_view()), (ROVER_01, "/imu"): LostTotals(0, 0, 5)}
 
-    assert judge(view, FLEET, baseline) == ["eu-west/rover-01 /imu: lost 7 samples during the run"]
+    assert judge(view, FLEET, baseline) == [
+        "eu-west/rover-01 /imu: lost 7 samples during the run on the network (bridge -> aggregator)"]
 
 
 def test_loss_before_the_fleet_was_up_does_not_fail_the_run() -> None:
@@ -196,14 +197,70 @@ def test_loss_before_the_fleet_was_up_does_not_fail_the_run() -> None:
 
 
 def test_without_a_baseline_all_loss_counts() -> None:
-    assert judge(_good_view(lost_total=3), FLEET) == ["eu-west/rover-01 /imu: lost 3 samples during the run"]
+    assert judge(_good_view(lost_total=3), FLEET) == [
+        "eu-west/rover-01 /imu: lost 3 samples during the run on the network (bridge -> aggregator)"]
 
 
 def test_a_stream_both_slow_and_lossy_gives_both_reasons() -> None:
     assert judge(_good_view(900.0, lost_total=100), FLEET) == [
         "eu-west/rover-01 /imu: 900.0 Hz is 90.0% of the expected 1000 Hz (allowed 95%..105%)",
-        "eu-west/rover-01 /imu: lost 100 samples during the run",
+        "eu-west/rover-01 /imu: lost 100 samples during the run on the network (bridge -> aggregator)",
     ]
+
+
+def test_loss_is_named_with_the_hop_where_it_happened() -> None:
+    view = _good_view(lost_dds_total=45, dropped_bridge_total=2, lost_total=1)
+    baseline = {**baseline_of(_good_view()), (ROVER_01, "/imu"): LostTotals(5, 0, 0)}
+
+    assert judge(view, FLEET, baseline) == [
+        "eu-west/rover-01 /imu: lost 40 samples during the run between the sensor and the bridge (DDS)",
+        "eu-west/rover-01 /imu: lost 2 samples during the run in the bridge",
+        "eu-west/rover-01 /imu: lost 1 samples during the run on the network (bridge -> aggregator)",
+    ]
+
+
+def test_downsampling_is_never_loss() -> None:
+    assert judge(_good_view(downsampled=950), FLEET) == []
+
+
+def test_a_bridge_restarted_during_the_run_counts_its_totals_from_zero() -> None:
+    view = _good_view(lost_dds_total=3)
+    baseline = {**baseline_of(_good_view()), (ROVER_01, "/imu"): LostTotals(40, 0, 0)}
+    assert judge(view, FLEET, baseline) == [
+        "eu-west/rover-01 /imu: lost 3 samples during the run between the sensor and the bridge (DDS)"]
+
+
+# --- a machine too slow for its simulated sensors ----------------------------------------------
+
+
+def test_a_source_that_published_below_its_rate_fails_the_run_as_a_saturated_machine() -> None:
+    view = _good_view(930.0, source_rate_hz=930.0)
+
+    reasons = judge(view, FLEET)
+
+    assert reasons[0].startswith("the machine is saturated: 1 simulated sensor stream(s) published below their rate")
+    assert reasons[1:] == ["  eu-west/rover-01 /imu: the source published 930.0 Hz, 93.0% of its 1000 Hz"]
+
+
+def test_a_saturated_machine_is_not_blamed_on_the_pipeline_but_pipeline_loss_still_is() -> None:
+    reasons = judge(_good_view(920.0, source_rate_hz=930.0, lost_total=4), FLEET)
+
+    assert not [r for r in reasons if "of the expected" in r]  # the low rate is the source's
+    assert reasons[-1] == "eu-west/rover-01 /imu: lost 4 samples during the run on the network (bridge -> aggregator)"
+
+
+def test_a_pipeline_that_delivers_less_than_a_full_rate_source_is_the_pipelines_fault() -> None:
+    assert judge(_good_view(900.0, source_rate_hz=1000.0), FLEET) == [
+        "eu-west/rover-01 /imu: 900.0 Hz is 90.0% of the expected 1000 Hz (allowed 95%..105%)"]
+
+
+def test_the_json_says_whether_the_machine_was_saturated_and_by_which_source() -> None:
+    saturated = fleet_json(_good_view(930.0, source_rate_hz=930.0), FLEET, 20.0, [])
+    fine = fleet_json(_good_view(source_rate_hz=1000.0), FLEET, 20.0, [])
+
+    assert saturated["machine_saturated"] is True and fine["machine_saturated"] is False
+    assert saturated["saturated_sources"] == [
+        {"vehicle": ROVER_01, "topic": "/imu", "source_rate_hz": 930.0, "rate_hz": 1000.0}]
 
 
 def test_the_baseline_holds_each_streams_lost_total_by_vehicle_key_and_topic() -> None:
@@ -211,7 +268,8 @@ def test_the_baseline_holds_each_streams_lost_total_by_vehicle_key_and_topic() -
         _vehicle(ROVER_01, _stream("/imu", 1000.0, 1000.0, lost_total=4), _stream("/odom", 50.0, 50.0)),
         _vehicle(ROVER_02, _stream("/gnss", 10.0, 10.0, lost_total=1)),
     )
-    assert baseline_of(view) == {(ROVER_01, "/imu"): 4, (ROVER_01, "/odom"): 0, (ROVER_02, "/gnss"): 1}
+    assert baseline_of(view) == {(ROVER_01, "/imu"): LostTotals(0, 0, 4), (ROVER_01, "/odom"): LostTotals(0, 0, 0),
+                                 (ROVER_02, "/gnss"): LostTotals(0, 0, 1)}
 
 
 # --- vehicles and streams that are not there ---------------------------------------------------
@@ -297,7 +355,7 @@ def test_the_json_of_a_failed_run_is_not_ok_and_lists_the_reasons() -> None:
 
 def test_the_json_splits_loss_into_start_up_and_run() -> None:
     view = _good_view(lost_total=12, lost=2)
-    baseline = {(ROVER_01, "/imu"): 5}
+    baseline = {(ROVER_01, "/imu"): LostTotals(0, 0, 5)}
 
     imu = fleet_json(view, FLEET, 20.0, [], baseline)["vehicles"][0]["streams"][0]
 
@@ -340,5 +398,6 @@ def test_every_stream_figure_a_report_reader_needs_is_in_the_json() -> None:
     assert set(imu) == {
         "topic", "ros_type", "rate_hz", "expected_hz", "rate_ratio", "latency_p50_ms", "latency_p90_ms",
         "latency_p99_ms", "latency_max_ms", "jitter_ms", "received", "lost", "lost_total",
-        "lost_during_start", "lost_during_run", "bytes_per_s", "stale",
+        "lost_during_start", "lost_during_run", "bytes_per_s", "stale", "source_rate_hz", "samples_per_message",
+        "lost_dds_during_run", "dropped_bridge_during_run", "downsampled",
     }

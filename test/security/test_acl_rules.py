@@ -58,7 +58,8 @@ def test_a_vehicle_may_only_publish_and_serve_under_its_own_keys(fleet: FleetCon
         for rule in ingress:
             assert all(f"/eu-west/{vehicle}" in key for key in rule["key_exprs"]), rule
         puts = [key for r in ingress if "put" in r["messages"] for key in r["key_exprs"]]
-        assert puts == [f"telemetry/data/eu-west/{vehicle}/**", f"telemetry/batch/eu-west/{vehicle}/**"]
+        assert puts == [f"telemetry/data/eu-west/{vehicle}/**", f"telemetry/batch/eu-west/{vehicle}/**",
+                        f"telemetry/health/eu-west/{vehicle}"]
         # Nothing of the fleet's data flows out to a vehicle, and it subscribes to nothing.
         egress = [r for r in _rules_of(section, vehicle) if r["flows"] == ["egress"]]
         assert {m for r in egress for m in r["messages"]} == {"query", "declare_subscriber"}

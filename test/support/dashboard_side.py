@@ -40,6 +40,9 @@ class StreamValues:
     ros_type: str = "sensor_msgs/msg/Imu"
     stale: bool = False
     bytes_per_s: float = 350_000.0
+    source_rate_hz: float | None = None  # None: what arrived (nothing lost before the network)
+    lost_dds: int = 0
+    samples_per_message: float = 1.0
 
 
 @dataclass
@@ -71,12 +74,15 @@ def stats_payload(store: TypeStore, values: VehicleValues, stamp_ns: int) -> byt
             latency_corrected_p50_ms=math.nan, latency_corrected_p99_ms=math.nan,
             received=received, lost=s.lost, received_total=received, lost_total=s.lost,
             sequence_resets=0, bytes_per_s=s.bytes_per_s, stale=s.stale, last_receive=stamp(stamp_ns),
+            source_rate_hz=s.rate_hz if s.source_rate_hz is None else s.source_rate_hz, lost_dds=s.lost_dds,
+            dropped_bridge=0, downsampled=0, samples_per_message=s.samples_per_message,
+            lost_dds_total=s.lost_dds, dropped_bridge_total=0,
         ))
     message = store.new(
         VEHICLE_STATS, stamp=stamp(stamp_ns), region=values.region, vehicle=values.vehicle,
         status=int(values.status), status_since=stamp(stamp_ns - 60 * _NS),
         clock_offset_ms=values.clock_offset_ms, clock_offset_uncertainty_ms=0.05,
-        malformed=0, bad_input=[], streams=streams,
+        bridge_cpu_share=0.1, bridge_largest_take=1, malformed=0, bad_input=[], streams=streams,
     )
     return store.encode(message)
 

@@ -59,5 +59,6 @@ def _info(vehicle: VehicleView) -> str:
     return (
         f"streams {vehicle.streams_ok}/{len(vehicle.streams)} ok · {cells.hz(vehicle.rate_hz)} samples/s · "
         f"{cells.bytes_rate(vehicle.bytes_per_s)} · clock offset {cells.signed_ms(vehicle.clock_offset_ms)} ms · "
-        f"{vehicle.malformed} bad inputs · stats {age}"
+        f"{vehicle.malformed} bad inputs · bridge CPU {cells.percent(100 * vehicle.bridge_cpu_share, 0)}, "
+        f"busiest wake-up {vehicle.bridge_largest_take} samples · stats {age}"
     )
