@@ -1,4 +1,8 @@
-"""Fill standard ROS 2 sensor messages from a simulated vehicle state.
+"""Fill standard ROS 2 sensor messages from a simulated vehicle state: sensor_sim's object path.
+
+sensor_sim publishes CDR it packs itself by default (`telemetry/sim/sensor_cdr.py`); this is
+the path rclpy serializes, kept to compare the two and as the reference the packed bytes
+are tested against. Both take their fixed values from `telemetry.sim.sensors`.
 
 One message object per stream is filled again for every sample: rclpy serializes on
 `publish()`, so reuse is safe, and it saves building the covariance arrays 1000 times a
@@ -7,13 +11,14 @@ second.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 from nav_msgs.msg import Odometry
-from sensor_msgs.msg import BatteryState, Imu, NavSatFix, NavSatStatus
+from sensor_msgs.msg import BatteryState, Imu, NavSatFix
 
+from telemetry.codec.stamp import ns_to_stamp
+from telemetry.sim import sensors
 from telemetry.sim.motion import GRAVITY_MPS2, VehicleState
 
 __all__ = ["MessageFiller", "filler_for"]
@@ -24,12 +29,11 @@ MessageFiller = Callable[[Any, VehicleState, int], None]
 
 def _stamp(message: Any, stamp_ns: int) -> None:
     stamp = message.header.stamp
-    stamp.sec, stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+    stamp.sec, stamp.nanosec = ns_to_stamp(stamp_ns)
 
 
 def _yaw_quaternion(target: Any, yaw_rad: float) -> None:
-    target.x, target.y = 0.0, 0.0
-    target.z, target.w = math.sin(yaw_rad / 2.0), math.cos(yaw_rad / 2.0)
+    target.x, target.y, target.z, target.w = sensors.yaw_quaternion(yaw_rad)
 
 
 def _fill_imu(message: Imu, state: VehicleState, stamp_ns: int) -> None:
@@ -39,7 +43,6 @@ def _fill_imu(message: Imu, state: VehicleState, stamp_ns: int) -> None:
     acceleration = message.linear_acceleration
     acceleration.x = state.accel_forward_mps2
     acceleration.y = state.accel_lateral_mps2
-    acceleration.z = GRAVITY_MPS2  # an IMU at rest reads +g upwards
 
 
 def _fill_odometry(message: Odometry, state: VehicleState, stamp_ns: int) -> None:
@@ -63,52 +66,55 @@ def _fill_battery(message: BatteryState, state: VehicleState, stamp_ns: int) -> 
     message.voltage = state.battery_voltage_v
     message.current = state.battery_current_a
     message.percentage = state.battery_fraction
-    message.charge = 10.0 * state.battery_fraction
-    message.power_supply_status = BatteryState.POWER_SUPPLY_STATUS_DISCHARGING
+    message.charge = sensors.battery_charge_ah(state)
 
 
 def _new_imu(frame_prefix: str) -> Imu:
     message = Imu()
-    message.header.frame_id = f"{frame_prefix}imu_link"
-    message.orientation_covariance = [1e-4, 0.0, 0.0, 0.0, 1e-4, 0.0, 0.0, 0.0, 1e-4]
-    message.angular_velocity_covariance = [1e-6, 0.0, 0.0, 0.0, 1e-6, 0.0, 0.0, 0.0, 1e-6]
-    message.linear_acceleration_covariance = [1e-3, 0.0, 0.0, 0.0, 1e-3, 0.0, 0.0, 0.0, 1e-3]
+    message.header.frame_id = frame_prefix + sensors.IMU_FRAME
+    message.orientation_covariance = sensors.IMU_ORIENTATION_COVARIANCE
+    message.angular_velocity_covariance = sensors.IMU_ANGULAR_VELOCITY_COVARIANCE
+    message.linear_acceleration_covariance = sensors.IMU_LINEAR_ACCELERATION_COVARIANCE
+    message.linear_acceleration.z = GRAVITY_MPS2  # an IMU at rest reads +g upwards
     return message
 
 
 def _new_odometry(frame_prefix: str) -> Odometry:
     message = Odometry()
-    message.header.frame_id = f"{frame_prefix}odom"
-    message.child_frame_id = f"{frame_prefix}base_link"
+    message.header.frame_id = frame_prefix + sensors.ODOMETRY_FRAME
+    message.child_frame_id = frame_prefix + sensors.ODOMETRY_CHILD_FRAME
+    message.pose.covariance = sensors.ODOMETRY_POSE_COVARIANCE
+    message.twist.covariance = sensors.ODOMETRY_TWIST_COVARIANCE
     return message
 
 
 def _new_navsatfix(frame_prefix: str) -> NavSatFix:
     message = NavSatFix()
-    message.header.frame_id = f"{frame_prefix}gnss_link"
-    message.status.status = NavSatStatus.STATUS_FIX
-    message.status.service = NavSatStatus.SERVICE_GPS
-    message.position_covariance_type = NavSatFix.COVARIANCE_TYPE_APPROXIMATED
-    message.position_covariance = [0.25, 0.0, 0.0, 0.0, 0.25, 0.0, 0.0, 0.0, 1.0]
+    message.header.frame_id = frame_prefix + sensors.GNSS_FRAME
+    message.status.status = sensors.GNSS_STATUS_FIX
+    message.status.service = sensors.GNSS_SERVICE_GPS
+    message.position_covariance_type = sensors.GNSS_COVARIANCE_TYPE_APPROXIMATED
+    message.position_covariance = sensors.GNSS_POSITION_COVARIANCE
     return message
 
 
 def _new_battery(frame_prefix: str) -> BatteryState:
     message = BatteryState()
-    message.header.frame_id = f"{frame_prefix}battery"
-    message.design_capacity = 10.0
-    message.capacity = 10.0
-    message.power_supply_technology = BatteryState.POWER_SUPPLY_TECHNOLOGY_LIPO
-    message.power_supply_health = BatteryState.POWER_SUPPLY_HEALTH_GOOD
-    message.present = True
+    message.header.frame_id = frame_prefix + sensors.BATTERY_FRAME
+    message.design_capacity = sensors.BATTERY_DESIGN_CAPACITY_AH
+    message.capacity = sensors.BATTERY_CAPACITY_AH
+    message.power_supply_status = sensors.BATTERY_STATUS_DISCHARGING
+    message.power_supply_technology = sensors.BATTERY_TECHNOLOGY_LIPO
+    message.power_supply_health = sensors.BATTERY_HEALTH_GOOD
+    message.present = sensors.BATTERY_PRESENT
     return message
 
 
 _SIMULATED: dict[str, tuple[type, Callable[[str], Any], MessageFiller]] = {
-    "sensor_msgs/msg/Imu": (Imu, _new_imu, _fill_imu),
-    "nav_msgs/msg/Odometry": (Odometry, _new_odometry, _fill_odometry),
-    "sensor_msgs/msg/NavSatFix": (NavSatFix, _new_navsatfix, _fill_navsatfix),
-    "sensor_msgs/msg/BatteryState": (BatteryState, _new_battery, _fill_battery),
+    sensors.IMU_TYPE: (Imu, _new_imu, _fill_imu),
+    sensors.ODOMETRY_TYPE: (Odometry, _new_odometry, _fill_odometry),
+    sensors.NAVSATFIX_TYPE: (NavSatFix, _new_navsatfix, _fill_navsatfix),
+    sensors.BATTERY_TYPE: (BatteryState, _new_battery, _fill_battery),
 }
 
 

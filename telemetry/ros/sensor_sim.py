@@ -6,7 +6,12 @@ own thread in a deadline loop, not from rclpy timers: timers at 1 kHz cost ~45 %
 with the executor, the loop ~8 % (DESIGN.md, traps). The executor on the main thread only
 serves parameters.
 
-    sensor_sim --config config/fleet.yaml --vehicle rover-01
+By default each sample is CDR packed here (`telemetry/sim/sensor_cdr.py`) and handed to
+`publish()` as bytes; `--payload objects` fills message objects for rclpy to serialize
+instead, which costs more CPU per sample and gives the same bytes on the wire: kept so a
+benchmark can compare the two.
+
+    sensor_sim --config config/fleet.yaml --vehicle rover-01 [--payload objects]
     ros2 param set /sensor_sim_rover_01 streams.imu.rate_hz 500.0
 """
 
@@ -17,8 +22,9 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +39,12 @@ from telemetry.config import StreamConfig, VehicleConfig, default_fleet_config_p
 from telemetry.errors import TelemetryError
 from telemetry.keys import topic_to_key
 from telemetry.ros.common import exit_process, init_ros, node_name, qos_for, spin_until_shutdown, split_ros_args
-from telemetry.ros.sensor_messages import MessageFiller, filler_for
-from telemetry.sim.motion import MotionModel, model_for_vehicle
+from telemetry.ros.sensor_messages import filler_for
+from telemetry.sim.motion import MotionModel, VehicleState, model_for_vehicle
+from telemetry.sim.sensor_cdr import packer_for
 from telemetry.sim.schedule import DeadlineSchedule, LatenessWindow
 
-__all__ = ["SensorSimNode", "main"]
+__all__ = ["Payload", "SensorSimNode", "main"]
 
 _log = logging.getLogger(__name__)
 _REPORT_PERIOD_S = 10.0
@@ -45,16 +52,44 @@ _MAX_RATE_HZ = 10_000.0
 _LONGEST_SLEEP_S = 0.1  # wake at least this often to notice a stop request
 
 
+class Payload(StrEnum):
+    """What the publishing loop hands to `publish()` for each sample."""
+
+    BYTES = "bytes"  # CDR packed by telemetry.sim.sensor_cdr: rclpy only copies it out
+    OBJECTS = "objects"  # a message object, which rclpy converts and serializes
+
+
+#: What one stream publishes for a state and a stamp (ns since the epoch).
+SampleSource = Callable[[VehicleState, int], object]
+
+
 @dataclass
 class _SimStream:
-    """One published topic: its publisher, reusable message and counters."""
+    """One published topic: its publisher, what makes its samples, and counters."""
 
     config: StreamConfig
     parameter: str
     publisher: Any
-    message: Any
-    fill: MessageFiller
+    sample: SampleSource
     published: int = 0
+
+
+def _simulated(ros_type: str, frame_prefix: str, payload: Payload) -> tuple[type, SampleSource] | None:
+    """(message class, sample source) of a simulated type, or None for a type not simulated."""
+    objects = filler_for(ros_type, frame_prefix)
+    if objects is None:
+        return None
+    cls, message, fill = objects
+    if payload is Payload.BYTES:
+        packer = packer_for(ros_type, frame_prefix)
+        assert packer is not None, f"{ros_type}: simulated as objects but not as bytes"
+        return cls, packer.pack
+
+    def filled(state: VehicleState, stamp_ns: int) -> object:
+        fill(message, state, stamp_ns)
+        return message
+
+    return cls, filled
 
 
 def rate_parameter(stream: StreamConfig) -> str:
@@ -65,22 +100,22 @@ def rate_parameter(stream: StreamConfig) -> str:
 class SensorSimNode(Node):
     """Publishers for every simulated stream of one vehicle and the loop that feeds them."""
 
-    def __init__(self, vehicle: VehicleConfig, model: MotionModel) -> None:
+    def __init__(self, vehicle: VehicleConfig, model: MotionModel, payload: Payload = Payload.BYTES) -> None:
         super().__init__(node_name("sensor_sim", vehicle.name))
         self._model = model
         self._streams: list[_SimStream] = []
         frame_prefix = f"{vehicle.name}/"
         for stream in vehicle.streams:
-            simulated = filler_for(stream.ros_type, frame_prefix)
+            simulated = _simulated(stream.ros_type, frame_prefix, payload)
             if simulated is None:
                 self.get_logger().warning(f"{stream.topic}: no simulation for {stream.ros_type}; not published")
                 continue
-            cls, message, fill = simulated
+            cls, sample = simulated
             parameter = rate_parameter(stream)
             self.declare_parameter(parameter, float(stream.rate_hz),
                                    ParameterDescriptor(description=f"publishing rate of {stream.topic} (Hz)"))
             publisher = self.create_publisher(cls, stream.topic, qos_for(stream.reliable))
-            self._streams.append(_SimStream(stream, parameter, publisher, message, fill))
+            self._streams.append(_SimStream(stream, parameter, publisher, sample))
         self._pending_periods: list[tuple[int, int]] = []
         self.add_on_set_parameters_callback(self._check_parameters)
         self.add_post_set_parameters_callback(self._apply_parameters)
@@ -137,9 +172,9 @@ class SensorSimNode(Node):
                 continue
             stream = self._streams[index]
             stamp_ns = time.time_ns()
-            stream.fill(stream.message, self._model.state_at((stamp_ns - start_wall_ns) / 1e9), stamp_ns)
+            sample = stream.sample(self._model.state_at((stamp_ns - start_wall_ns) / 1e9), stamp_ns)
             try:
-                stream.publisher.publish(stream.message)
+                stream.publisher.publish(sample)
             except RCLError:
                 if self.context.ok():
                     raise
@@ -170,6 +205,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--config", type=Path, help="fleet config (default: the shipped config/fleet.yaml)")
     parser.add_argument("--vehicle", required=True, help="vehicle name in the fleet config")
     parser.add_argument("--domain-id", type=int, help="ROS domain id (default: the vehicle's, from the config)")
+    parser.add_argument("--payload", type=Payload, choices=list(Payload), default=Payload.BYTES,
+                        help="publish CDR packed here (bytes, the default) or message objects rclpy serializes")
     return parser.parse_args(split_ros_args(argv))
 
 
@@ -183,12 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sensor_sim: error: {error}", file=sys.stderr)
         return 1
     init_ros(argv, args.domain_id if args.domain_id is not None else vehicle.ros_domain_id)
-    exit_process(run(vehicle, model_for_vehicle(vehicle.name)))
+    exit_process(run(vehicle, model_for_vehicle(vehicle.name), args.payload))
 
 
-def run(vehicle: VehicleConfig, model: MotionModel) -> int:
+def run(vehicle: VehicleConfig, model: MotionModel, payload: Payload = Payload.BYTES) -> int:
     """Spin a sensor_sim node until shutdown (rclpy must be initialised)."""
-    node = SensorSimNode(vehicle, model)
+    node = SensorSimNode(vehicle, model, payload)
     executor = SingleThreadedExecutor()
     executor.add_node(node)
     try:
