@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from telemetry.codec.attachment import ATTACHMENT_SIZE
-from telemetry.codec.batch import batch_head
+from telemetry.codec.batch import batch_head, is_batch
 from telemetry.errors import KeyExprError
 from telemetry.keys import KeyKind, KeySpace, ParsedKey, validate_name
 
@@ -115,19 +115,20 @@ class Ingest:
         self._pending_batch_bytes = 0
 
     def on_data(self, sample: Any) -> None:
-        """A single sample on telemetry/data/...: the hot path."""
+        """A message on telemetry/data/...: one sample with its attachment (the hot path), or
+        several as a SampleBatch (no attachment; its encoding says so)."""
         receive_ns = time.time_ns()
         key = str(sample.key_expr)
         attachment = sample.attachment
+        if attachment is None:
+            self._without_attachment(key, sample, receive_ns)
+            return
         with self._lock:
             inbox = self._inboxes.get(key)
             if inbox is None:
                 inbox = self._new_inbox(key, KeyKind.DATA, sample)
                 if inbox is None:
                     return
-            if attachment is None:
-                self._count(inbox.parsed, BadInput.NO_ATTACHMENT)
-                return
             raw = attachment.to_bytes()
             if len(raw) != ATTACHMENT_SIZE:
                 self._count(inbox.parsed, BadInput.BAD_ATTACHMENT)
@@ -141,19 +142,30 @@ class Ingest:
             inbox.size.append(len(sample.payload))
 
     def on_batch(self, sample: Any) -> None:
-        """A SampleBatch on telemetry/batch/...: its head kept (the columns, not the samples'
-        bytes, which the stats never read), decoded on the tick."""
-        receive_ns = time.time_ns()
-        key = str(sample.key_expr)
+        """A SampleBatch on telemetry/batch/... (bridges before batches moved to the data key)."""
+        self._record_batch(str(sample.key_expr), KeyKind.BATCH, sample, time.time_ns())
+
+    def _without_attachment(self, key: str, sample: Any, receive_ns: int) -> None:
+        if is_batch(str(sample.encoding)):
+            self._record_batch(key, KeyKind.DATA, sample, receive_ns)
+            return
+        with self._lock:
+            inbox = self._inboxes.get(key) or self._new_inbox(key, KeyKind.DATA, sample)
+            if inbox is not None:
+                self._count(inbox.parsed, BadInput.NO_ATTACHMENT)
+
+    def _record_batch(self, key: str, kind: KeyKind, sample: Any, receive_ns: int) -> None:
+        """Keep a batch's head (the columns, not the samples' bytes, which the stats never
+        read) for the tick to decode."""
         payload = sample.payload.to_bytes()
         try:
             payload, data_len = batch_head(payload)
         except (ValueError, struct.error):
             data_len = None  # kept whole: the tick decodes it and counts it as bad input
         with self._lock:
-            inbox = self._inboxes.get(self._stream_of_batch.get(key, ""))
+            inbox = self._inboxes.get(key if kind is KeyKind.DATA else self._stream_of_batch.get(key, ""))
             if inbox is None:
-                inbox = self._new_inbox(key, KeyKind.BATCH, sample)
+                inbox = self._new_inbox(key, kind, sample)
                 if inbox is None:
                     return
             if self._pending_batch_bytes + len(payload) > MAX_PENDING_BATCH_BYTES:
@@ -232,8 +244,8 @@ class Ingest:
             stream = ParsedKey(KeyKind.DATA, parsed.region, parsed.vehicle, parsed.topic)
             inbox = Inbox(stream)
             self._inboxes[stream_key] = inbox
-        if kind is KeyKind.DATA and not inbox.ros_type:  # a batch names its samples' type inside
-            encoding = str(sample.encoding)
+        encoding = str(sample.encoding)
+        if kind is KeyKind.DATA and not inbox.ros_type and not is_batch(encoding):  # a batch names it inside
             inbox.ros_type = encoding.partition(";")[2] if ";" in encoding else ""
         return inbox
 

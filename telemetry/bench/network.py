@@ -7,6 +7,7 @@ import os
 import socket
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +17,10 @@ from telemetry.demo.plan import Part, aggregator_part, load_fleet, router_parts,
 from telemetry.demo.scale import scaled_fleet
 from telemetry.demo.supervisor import Child, Supervisor
 
-__all__ = ["BenchFleet", "free_endpoint", "local_fleet"]
+__all__ = ["BenchFleet", "FleetChange", "free_endpoint", "local_fleet"]
+
+#: A change to the benchmark's fleet before its processes read it (e.g. one stream's budget).
+FleetChange = Callable[[FleetConfig], FleetConfig]
 
 
 def free_endpoint() -> str:
@@ -25,8 +29,11 @@ def free_endpoint() -> str:
         return f"tcp/127.0.0.1:{probe.getsockname()[1]}"
 
 
-def local_fleet(vehicles: int, folder: Path) -> tuple[FleetConfig, Path]:
-    """The shipped fleet resized to `vehicles`, every router on a free port, written to `folder`."""
+def local_fleet(vehicles: int, folder: Path, change: FleetChange | None = None) -> tuple[FleetConfig, Path]:
+    """The shipped fleet resized to `vehicles`, every router on a free port, written to `folder`.
+
+    `change` edits that fleet before it is written, so a benchmark varies one setting of
+    whatever the shipped config says rather than a copy of it that would drift."""
     fleet, _ = load_fleet("")
     base_domain = 150 + os.getpid() % 60  # away from the demo's 11.. and the tests' 20..90
     fleet = scaled_fleet(replace(fleet, vehicles=tuple(replace(v, ros_domain_id=base_domain)
@@ -36,6 +43,8 @@ def local_fleet(vehicles: int, folder: Path) -> tuple[FleetConfig, Path]:
         cloud=RouterConfig((free_endpoint(),)),
         regions=tuple(RegionConfig(r.name, RouterConfig((free_endpoint(),))) for r in fleet.regions),
     )
+    if change is not None:
+        fleet = change(fleet)
     path = folder / "fleet.yaml"
     path.write_text(fleet_to_yaml(fleet, "benchmark fleet"), encoding="utf-8")
     return load_fleet_config(path), path
@@ -44,10 +53,10 @@ def local_fleet(vehicles: int, folder: Path) -> tuple[FleetConfig, Path]:
 class BenchFleet:
     """Routers, optionally the aggregator, and vehicles, started and stopped by pid."""
 
-    def __init__(self, vehicles: int, log_dir: Path | None = None) -> None:
+    def __init__(self, vehicles: int, log_dir: Path | None = None, change: FleetChange | None = None) -> None:
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="telemetry-bench-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.fleet, self.config_path = local_fleet(vehicles, self.log_dir)
+        self.fleet, self.config_path = local_fleet(vehicles, self.log_dir, change)
         self.supervisor = Supervisor(self.log_dir)
         self.routers: list[Child] = []
         self.vehicles: list[Child] = []
@@ -69,9 +78,10 @@ class BenchFleet:
         self.aggregator = self._start(aggregator_part(self.fleet, self.config_path), " ready")
         return self.aggregator
 
-    def start_vehicles(self) -> None:
+    def start_vehicles(self, sensor_args: tuple[str, ...] = ()) -> None:
+        """Every vehicle's sensor_sim (with `sensor_args` added) and bridge, up and forwarding."""
         for vehicle in self.fleet.vehicles:
-            for part in vehicle_parts(vehicle, self.config_path):
+            for part in vehicle_parts(vehicle, self.config_path, sensor_args=sensor_args):
                 self.vehicles.append(self.supervisor.start(part))
         for child in self.vehicles:
             if child.part.kind.value == "zenoh_bridge":

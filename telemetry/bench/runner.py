@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,6 +20,8 @@ class Benchmark:
     duration_s: float  # default measured window
     quick_s: float
     in_all: bool = True  # part of `telemetry bench all`
+    #: More keyword arguments for run() in a --quick run: fewer levels, so a smoke run stays short.
+    quick_options: Mapping[str, Any] = field(default_factory=dict)
 
     def load(self) -> tuple[Callable[..., BenchResult], Callable[[Any, BenchResult], None]]:
         module = importlib.import_module(f"telemetry.bench.{self.module}")
@@ -32,6 +34,8 @@ _TABLE = {
     "brokers": Benchmark("brokers", 20.0, 2.0),
     "fanin": Benchmark("fanin", 10.0, 2.0),
     "size": Benchmark("size", 10.0, 2.0),
+    # Seconds per level: 6 budgets, the shipped one with object payloads, the floor (quick: budgets 0 and 2).
+    "budget": Benchmark("budget", 20.0, 2.0, quick_options={"budgets_ms": (0.0, 2.0)}),
     "soak": Benchmark("soak", 1800.0, 10.0, in_all=False),
 }
 BENCHMARKS = tuple(_TABLE)
@@ -49,7 +53,7 @@ def run_benchmarks(names: list[str], duration_s: float | None, quick: bool, out_
         print(f"-- running {name} ({seconds:g} s measured)", file=out, flush=True)
         kwargs: dict[str, Any] = {"log_dir": out_dir / "logs" / name}
         if quick:
-            kwargs["warmup_s"] = 1.0
+            kwargs.update(warmup_s=1.0, **bench.quick_options)
         if name == "floor" and "e2e" in done:
             kwargs["e2e_result"] = done["e2e"]
         result = run(seconds, **kwargs)

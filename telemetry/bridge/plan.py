@@ -25,9 +25,8 @@ class BridgedStream:
 
     topic: str
     ros_type: str
-    key: str  # telemetry/data/...: a sample that leaves alone
+    key: str  # telemetry/data/...: every message of the stream, one sample or a SampleBatch
     expected_hz: float | None  # None when discovered on the graph with no config
-    batch_key: str  # telemetry/batch/...: several that leave together (budgeted or coalesced)
     priority: Priority = Priority.DATA
     reliable: bool = False
     max_rate_hz: float | None = None
@@ -87,7 +86,6 @@ def stream_from_config(
         topic=stream.topic,
         ros_type=stream.ros_type,
         key=keys.data(vehicle.region, vehicle.name, stream.topic),
-        batch_key=keys.batch(vehicle.region, vehicle.name, stream.topic),
         expected_hz=stream.rate_hz,
         priority=stream.priority,
         reliable=stream.reliable,
@@ -106,7 +104,6 @@ def stream_from_graph(
         topic=topic,
         ros_type=ros_type,
         key=keys.data(region, vehicle, topic),
-        batch_key=keys.batch(region, vehicle, topic),
         expected_hz=None,
         stamp_from_header=starts_with_header(store, ros_type),
     )
@@ -136,7 +133,6 @@ def catalogue_json(
                     "topic": s.topic,
                     "type": s.ros_type,
                     "key": s.key,
-                    "batch_key": s.batch_key,
                     "expected_hz": s.forwarded_hz,
                     "rate_hz": s.expected_hz,
                     "max_rate_hz": s.max_rate_hz,

@@ -13,9 +13,21 @@ from telemetry.codec.names import SAMPLE_BATCH
 from telemetry.codec.store import TypeStore
 from telemetry.errors import CodecError
 
-__all__ = ["BATCH_TYPE", "BatchColumns", "BatchEncoder", "batch_head", "read_batch", "read_batch_reference"]
+__all__ = [
+    "BATCH_ENCODING", "BATCH_TYPE", "BatchColumns", "BatchEncoder", "batch_head", "is_batch", "read_batch",
+    "read_batch_reference",
+]
 
 BATCH_TYPE = SAMPLE_BATCH
+#: The Zenoh encoding a SampleBatch is put with, on its stream's own data key: one key per
+#: stream keeps its messages in order for every subscriber (two subscribers, one per key,
+#: are called from different threads and see each other's messages out of order).
+BATCH_ENCODING = f"application/cdr;{BATCH_TYPE}"
+
+
+def is_batch(encoding: str) -> bool:
+    """True when a message's encoding (`str(sample.encoding)`) says it holds a SampleBatch."""
+    return encoding == BATCH_ENCODING
 
 
 @dataclass(frozen=True)

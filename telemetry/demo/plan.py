@@ -127,12 +127,15 @@ def aggregator_part(fleet: FleetConfig, config_path: Path, zenoh_dir: Path | Non
     return Part("aggregator", PartKind.AGGREGATOR, ("--config", str(config_path), *_client_file(zenoh_dir, "aggregator")))
 
 
-def vehicle_parts(vehicle: VehicleConfig, config_path: Path, zenoh_dir: Path | None = None) -> list[Part]:
-    """sensor_sim and zenoh_bridge of one vehicle, in its own ROS domain (as if its own machine)."""
+def vehicle_parts(vehicle: VehicleConfig, config_path: Path, zenoh_dir: Path | None = None,
+                  sensor_args: tuple[str, ...] = ()) -> list[Part]:
+    """sensor_sim and zenoh_bridge of one vehicle, in its own ROS domain (as if its own machine).
+
+    `sensor_args`: more arguments for sensor_sim alone (a benchmark's `--payload objects`)."""
     args = ("--config", str(config_path), "--vehicle", vehicle.name)
     env = {"ROS_DOMAIN_ID": str(vehicle.ros_domain_id)}
     return [
-        Part(f"{vehicle.name} sensor_sim", PartKind.SENSOR_SIM, args, env, vehicle.name),
+        Part(f"{vehicle.name} sensor_sim", PartKind.SENSOR_SIM, args + sensor_args, env, vehicle.name),
         Part(f"{vehicle.name} zenoh_bridge", PartKind.BRIDGE, args + _client_file(zenoh_dir, vehicle.name), env,
              vehicle.name),
     ]

@@ -2,9 +2,9 @@
 
 The ROS side hands over the samples of one stream that one wake-up found (`take()`) and
 says when to send them (`send()`); this class counts, checks, downsamples and numbers them,
-then puts one sample alone (raw CDR with its attachment, on the data key) or several as one
-msg/SampleBatch (on the batch key): samples found together leave together, so a late bridge
-catches up with fewer messages. It works before the session exists (samples are counted as
+then puts one sample alone (raw CDR with its attachment) or several as one msg/SampleBatch
+(encoding schema telemetry/msg/SampleBatch, no attachment), both on the stream's data key:
+samples found together leave together, so a late bridge catches up with fewer messages. It works before the session exists (samples are counted as
 not routed), so the ROS node can start while no router is up, and `attach()` declares
 everything once the session opens.
 """
@@ -28,6 +28,7 @@ from telemetry.bridge.plan import BridgedStream, catalogue_json
 from telemetry.bridge.rate_limit import RateLimiter
 from telemetry.codec import CodecError, TypeStore
 from telemetry.codec.attachment import ATTACHMENT_STRUCT, ATTACHMENT_VERSION, FLAG_STAMP_FROM_HEADER
+from telemetry.codec.batch import BATCH_ENCODING
 from telemetry.codec.names import BRIDGE_HEALTH, SAMPLE_BATCH
 from telemetry.codec.stamp import header_stamp_ns
 from telemetry.config import Priority
@@ -49,6 +50,7 @@ _PRIORITIES = {
 }
 _CLOCK_REPLY = struct.Struct("<q")
 _HEALTH_ENCODING = zenoh.Encoding.APPLICATION_CDR.with_schema(BRIDGE_HEALTH)
+_BATCH_ENCODING = zenoh.Encoding(BATCH_ENCODING)
 
 
 @dataclass
@@ -58,8 +60,7 @@ class _Outlet:
     pending: SampleBatcher
     flags: int
     source: SourceSequence = field(default_factory=SourceSequence)
-    sample_publisher: Any = None
-    batch_publisher: Any = None
+    publisher: Any = None
     sequence: int = 0
     counters: StreamCounters = field(default_factory=StreamCounters)
     warned: bool = False
@@ -96,7 +97,7 @@ class ZenohForwarder:
         with self._lock:
             self._outlets.append(outlet)
             if self._session is not None:
-                self._declare_publishers(self._session, outlet)
+                self._declare_publisher(self._session, outlet)
         return len(self._outlets) - 1
 
     def attach(self, session: zenoh.Session) -> None:
@@ -107,7 +108,7 @@ class ZenohForwarder:
             self._declared.append(session.declare_queryable(self._keys.meta(self._region, self._vehicle), self._answer_meta))
             self._declared.append(session.declare_queryable(self._keys.clock(self._region, self._vehicle), self._answer_clock))
             for outlet in self._outlets:
-                self._declare_publishers(session, outlet)
+                self._declare_publisher(session, outlet)
         _log.info("forwarding %d streams as %s/%s", len(self._outlets), self._region, self._vehicle)
 
     def take(self, index: int, payloads: Sequence[bytes], source_numbers: Sequence[int] | None, receive_ns: int) -> None:
@@ -125,7 +126,7 @@ class ZenohForwarder:
             counters.largest_take = count
         if source_numbers is not None:
             outlet.source.update(source_numbers, counters, counters.publishers == 1)
-        if outlet.sample_publisher is None:
+        if outlet.publisher is None:
             counters.not_routed += count
             return
         flags, limiter, pending = outlet.flags, outlet.limiter, outlet.pending
@@ -156,11 +157,11 @@ class ZenohForwarder:
             if count == 1:
                 attachment = ATTACHMENT_STRUCT.pack(ATTACHMENT_VERSION, outlet.flags, pending.sequence[0],
                                                     pending.source_time_ns[0], now_ns)
-                outlet.sample_publisher.put(pending.payloads[0], attachment=attachment)
+                outlet.publisher.put(pending.payloads[0], attachment=attachment)
                 pending.clear()
             else:
                 # No attachment: the SampleBatch carries each sample's sequence and source time.
-                outlet.batch_publisher.put(pending.take_batch(now_ns))
+                outlet.publisher.put(pending.take_batch(now_ns), encoding=_BATCH_ENCODING)
             counters.forwarded += count
             counters.messages += 1
         except zenoh.ZError:
@@ -201,9 +202,9 @@ class ZenohForwarder:
         owner closes the session)."""
         with self._lock:
             for index, outlet in enumerate(self._outlets):
-                if outlet.sample_publisher is not None:
+                if outlet.publisher is not None:
                     self.send(index)
-                outlet.sample_publisher = outlet.batch_publisher = None
+                outlet.publisher = None
             undeclare_all(self._declared)
             self._session = None
 
@@ -213,21 +214,18 @@ class ZenohForwarder:
             outlet.warned = True
             _log.warning("%s: dropping malformed samples (first: %s); counting the rest", outlet.stream.topic, error)
 
-    def _declare_publishers(self, session: zenoh.Session, outlet: _Outlet) -> None:
-        """The stream's two publishers: single samples, and batches. Both express: Zenoh's
-        own batching would hold a message up to its time limit, while our batches have
-        already spent the stream's latency budget."""
+    def _declare_publisher(self, session: zenoh.Session, outlet: _Outlet) -> None:
+        """The stream's publisher: its samples' ROS type as the encoding's schema (a batch
+        says otherwise per put). Express: Zenoh's own batching would hold a message up to its
+        time limit, while our batches have already spent the stream's latency budget."""
         stream = outlet.stream
-        options = {
-            "priority": _PRIORITIES[stream.priority],
-            "congestion_control": zenoh.CongestionControl.BLOCK if stream.reliable else zenoh.CongestionControl.DROP,
-            "express": True,
-        }
-        # The sample publisher goes last: `take()` reads it as "the session is open".
-        outlet.batch_publisher = session.declare_publisher(
-            stream.batch_key, encoding=zenoh.Encoding.APPLICATION_CDR.with_schema(SAMPLE_BATCH), **options)
-        outlet.sample_publisher = session.declare_publisher(
-            stream.key, encoding=zenoh.Encoding.APPLICATION_CDR.with_schema(stream.ros_type), **options)
+        outlet.publisher = session.declare_publisher(
+            stream.key,
+            encoding=zenoh.Encoding.APPLICATION_CDR.with_schema(stream.ros_type),
+            priority=_PRIORITIES[stream.priority],
+            congestion_control=zenoh.CongestionControl.BLOCK if stream.reliable else zenoh.CongestionControl.DROP,
+            express=True,
+        )
 
     def _answer_meta(self, query: zenoh.Query) -> None:
         # Replying from the callback: a reply is a non-blocking enqueue, and answering at once

@@ -4,6 +4,8 @@ The vehicle drives a circle of radius `radius_m`, its speed swinging sinusoidall
 `mean_speed_mps`, so the IMU sees forward and centripetal acceleration and a yaw rate that
 agree with the odometry's pose and twist and the GNSS track. Scalar `math`, not numpy: one
 state per published sample, where numpy's per-call overhead would cost more than the maths.
+The state is a NamedTuple rather than a frozen dataclass for the same reason: it is built
+1000 times a second, and a frozen dataclass's __init__ costs ~5x a tuple's (2.7 vs 0.5 µs).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["GRAVITY_MPS2", "MotionModel", "VehicleState", "model_for_vehicle"]
 
@@ -18,8 +21,7 @@ GRAVITY_MPS2 = 9.80665
 _METRES_PER_DEG_LAT = 111_320.0
 
 
-@dataclass(frozen=True)
-class VehicleState:
+class VehicleState(NamedTuple):
     """Where the vehicle is and how it moves at one instant (body frame: x forward, y left)."""
 
     t_s: float

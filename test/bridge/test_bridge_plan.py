@@ -64,7 +64,6 @@ def test_a_configured_stream_goes_on_the_data_key_with_its_options(store: TypeSt
         topic="/imu/data",
         ros_type="sensor_msgs/msg/Imu",
         key="telemetry/data/eu-west/rover-01/imu/data",
-        batch_key="telemetry/batch/eu-west/rover-01/imu/data",
         expected_hz=1000.0,
         priority=Priority.DATA_HIGH,
         reliable=False,
@@ -76,18 +75,16 @@ def test_a_configured_stream_goes_on_the_data_key_with_its_options(store: TypeSt
     assert stream.forwarded_hz == 50.0
 
 
-def test_a_budgeted_stream_has_a_data_and_a_batch_key_under_the_configured_root(store: TypeStore) -> None:
+def test_a_budgeted_stream_sends_everything_on_its_data_key_under_the_configured_root(store: TypeStore) -> None:
     config = StreamConfig("/odom", "nav_msgs/msg/Odometry", 100.0, batch_ms=20.0, reliable=True, queue_depth=12)
     stream = stream_from_config(config, vehicle_with(config), KeySpace("fleet/telemetry"), store)
-    assert stream.key == "fleet/telemetry/data/eu-west/rover-01/odom"  # a sample that leaves alone
-    assert stream.batch_key == "fleet/telemetry/batch/eu-west/rover-01/odom"
+    assert stream.key == "fleet/telemetry/data/eu-west/rover-01/odom"  # samples alone and batches
     assert (stream.batch_ms, stream.reliable, stream.forwarded_hz, stream.queue_depth) == (20.0, True, 100.0, 12)
 
 
 def test_a_graph_stream_has_no_expected_rate_and_reads_its_stamp_by_type(store: TypeStore) -> None:
     plain = stream_from_graph("/extra/temp", "std_msgs/msg/Float64", "lab", "probe-1", KeySpace(), store)
     assert plain.key == "telemetry/data/lab/probe-1/extra/temp"
-    assert plain.batch_key == "telemetry/batch/lab/probe-1/extra/temp"
     assert plain.budget_ns == 0 and plain.reader_depth is None
     assert plain.expected_hz is None and plain.forwarded_hz is None
     assert plain.stamp_from_header is False and plain.priority is Priority.DATA
@@ -102,7 +99,7 @@ def test_a_graph_stream_has_no_expected_rate_and_reads_its_stamp_by_type(store: 
 def test_forwarded_rate_is_the_lower_of_the_topic_rate_and_the_limit(
     expected_hz: float | None, max_rate_hz: float | None, forwarded_hz: float | None
 ) -> None:
-    stream = BridgedStream("/a", "std_msgs/msg/String", key="telemetry/data/r/v/a", batch_key="telemetry/batch/r/v/a",
+    stream = BridgedStream("/a", "std_msgs/msg/String", key="telemetry/data/r/v/a",
                            expected_hz=expected_hz, max_rate_hz=max_rate_hz)
     assert stream.forwarded_hz == forwarded_hz
 
@@ -124,12 +121,10 @@ def test_the_catalogue_lists_every_stream_with_its_options_counters_and_health(s
         "health": {"unknown_types": 1, "type_mismatches": 0},
         "streams": [
             {"topic": "/imu", "type": "sensor_msgs/msg/Imu", "key": "telemetry/data/eu-west/rover-01/imu",
-             "batch_key": "telemetry/batch/eu-west/rover-01/imu",
              "expected_hz": 50.0, "rate_hz": 1000.0, "max_rate_hz": 50.0, "batch_ms": None, "reader_depth": None,
              "priority": "data_high", "reliable": False, "stamp_from_header": True,
              "counters": {"received": 10, "forwarded": 1, "malformed": 0}},
             {"topic": "/odom", "type": "nav_msgs/msg/Odometry", "key": "telemetry/data/eu-west/rover-01/odom",
-             "batch_key": "telemetry/batch/eu-west/rover-01/odom",
              "expected_hz": 100.0, "rate_hz": 100.0, "max_rate_hz": None, "batch_ms": 20.0,
              "reader_depth": 6,  # deep enough for two budgets: ceil(2 * 100 Hz * 20 ms) + 2
              "priority": "data", "reliable": True, "stamp_from_header": True, "counters": {}},
@@ -147,7 +142,7 @@ def test_the_catalogue_of_a_bridge_with_no_streams_is_still_valid_json() -> None
 
 def budgeted(expected_hz: float | None, batch_ms: float | None, max_rate_hz: float | None = None,
              queue_depth: int | None = None) -> BridgedStream:
-    return BridgedStream("/a", "sensor_msgs/msg/Imu", key="telemetry/data/r/v/a", batch_key="telemetry/batch/r/v/a",
+    return BridgedStream("/a", "sensor_msgs/msg/Imu", key="telemetry/data/r/v/a",
                          expected_hz=expected_hz, max_rate_hz=max_rate_hz, batch_ms=batch_ms, queue_depth=queue_depth)
 
 

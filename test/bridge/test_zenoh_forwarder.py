@@ -95,7 +95,7 @@ def imu_stream(vehicle: str, priority: Priority = Priority.DATA, max_rate_hz: fl
     router's queue towards the observer fills up and a best-effort (drop) stream loses
     samples there. That is an artefact of putting and receiving in one process.
     """
-    return BridgedStream("/imu", IMU, key=data_key(vehicle), batch_key=batch_key(vehicle), expected_hz=1000.0,
+    return BridgedStream("/imu", IMU, key=data_key(vehicle), expected_hz=1000.0,
                          priority=priority, max_rate_hz=max_rate_hz, batch_ms=batch_ms, reliable=reliable,
                          stamp_from_header=True)
 
@@ -104,12 +104,8 @@ def data_key(vehicle: str, topic: str = "imu") -> str:
     return f"telemetry/data/{REGION}/{vehicle}/{topic}"
 
 
-def batch_key(vehicle: str, topic: str = "imu") -> str:
-    return f"telemetry/batch/{REGION}/{vehicle}/{topic}"
-
-
 def decoded_batches(recorder: WireRecorder, key: str, store: TypeStore) -> list[Any]:
-    return [store.decode(BATCH_TYPE, s.payload) for s in recorder.messages(key)]
+    return [store.decode(BATCH_TYPE, s.payload) for s in recorder.batches(key)]
 
 
 def route_ready(bridge: zenoh.Session, observer: zenoh.Session, vehicle: str, key: str) -> None:
@@ -125,9 +121,8 @@ def route_ready(bridge: zenoh.Session, observer: zenoh.Session, vehicle: str, ke
 
 
 def routes_ready(bridge: zenoh.Session, observer: zenoh.Session, vehicle: str) -> None:
-    """Both of the /imu stream's keys reach the observer (a test that expects nothing on one needs both)."""
-    for key in (data_key(vehicle), batch_key(vehicle)):
-        route_ready(bridge, observer, vehicle, key)
+    """The /imu stream's key reaches the observer: its samples alone and its batches go there."""
+    route_ready(bridge, observer, vehicle, data_key(vehicle))
 
 
 def test_samples_arrive_unchanged_with_key_encoding_and_attachment(
@@ -169,8 +164,7 @@ def test_a_type_without_header_is_stamped_with_the_receive_time(
     forwarder.attach(bridge)
     key = f"telemetry/data/lab/{vehicle}/extra/temp"
     # Added after attach, as the bridge does for a topic found on the graph later.
-    index = forwarder.add_stream(BridgedStream("/extra/temp", "std_msgs/msg/Float64", key=key,
-                                               batch_key=f"telemetry/batch/lab/{vehicle}/extra/temp", expected_hz=None))
+    index = forwarder.add_stream(BridgedStream("/extra/temp", "std_msgs/msg/Float64", key=key, expected_hz=None))
     payload = bytes(serialize_message(Float64(data=21.5)))
     with WireRecorder(observer, key) as recorder:
         route_ready(bridge, observer, vehicle, key)
@@ -236,12 +230,12 @@ def test_a_take_of_several_samples_leaves_as_one_sample_batch_in_order(
         forwarder.take(index, payloads, None, receive_ns=STAMP_NS + 5 * MS)
         forwarder.send(index)
         after_ns = time.time_ns()
-        assert recorder.wait_for(batch_key(vehicle), timeout_s=5.0)
-        time.sleep(0.2)  # room for a stray sample on the data key to show up
+        assert wait_until(lambda: bool(recorder.batches(data_key(vehicle))), 5.0)
+        time.sleep(0.2)  # room for a stray single sample to show up
         messages = recorder.messages()
 
     (message,) = messages
-    assert message.key == batch_key(vehicle) and message.encoding == f"application/cdr;{BATCH_TYPE}"
+    assert message.key == data_key(vehicle) and message.encoding == f"application/cdr;{BATCH_TYPE}"
     assert message.attachment_bytes is None  # the batch carries each sample's sequence and source time
     batch = read_batch(store, message.payload)
     assert batch.samples() == [(k + 1, STAMP_NS + k * MS, payload) for k, payload in enumerate(payloads)]
@@ -297,7 +291,7 @@ def test_a_budgeted_stream_holds_forwarded_samples_until_send_all_and_sends_each
     bridge, observer = sessions
     index = forwarder.add_stream(imu_stream(vehicle, batch_ms=20.0, reliable=True))
     forwarder.attach(bridge)
-    key = batch_key(vehicle)
+    key = data_key(vehicle)
     payloads = [imu_payload(STAMP_NS + k * MS) for k in range(205)]
     with WireRecorder(observer, data_key(vehicle)) as recorder:
         routes_ready(bridge, observer, vehicle)
@@ -312,7 +306,7 @@ def test_a_budgeted_stream_holds_forwarded_samples_until_send_all_and_sends_each
     batches = decoded_batches(recorder, key, store)
 
     assert [len(batch.sequence) for batch in batches] == [20] * 10 + [5]
-    assert recorder.messages(data_key(vehicle)) == []
+    assert len(recorder.messages(key)) == len(batches)  # no sample went alone
     assert all(s.encoding == f"application/cdr;{BATCH_TYPE}" for s in recorder.messages(key))
     assert all(s.attachment_bytes is None for s in recorder.messages(key))  # the batch carries the times
     assert [n for batch in batches for n in batch.sequence] == list(range(1, 206))
@@ -346,7 +340,7 @@ def test_close_sends_a_partial_batch(
     forwarder = ZenohForwarder(KeySpace(), REGION, vehicle, store)
     index = forwarder.add_stream(imu_stream(vehicle, batch_ms=1000.0))
     forwarder.attach(bridge)
-    key = batch_key(vehicle)
+    key = data_key(vehicle)
     with WireRecorder(observer, key) as recorder:
         route_ready(bridge, observer, vehicle, key)
         for k in range(3):
@@ -388,12 +382,12 @@ def test_malformed_samples_in_a_take_are_left_out_of_its_batch(
     index = forwarder.add_stream(imu_stream(vehicle, reliable=True))
     forwarder.attach(bridge)
     good = [imu_payload(STAMP_NS + k * MS) for k in range(2)]
-    with WireRecorder(observer, batch_key(vehicle)) as recorder:
-        route_ready(bridge, observer, vehicle, batch_key(vehicle))
+    with WireRecorder(observer, data_key(vehicle)) as recorder:
+        route_ready(bridge, observer, vehicle, data_key(vehicle))
         forwarder.take(index, [good[0], b"\x00\x01\x00\x00\x07", good[1]], None, receive_ns=STAMP_NS)
         forwarder.send(index)
-        assert recorder.wait_for(batch_key(vehicle), timeout_s=5.0)
-    (message,) = recorder.messages(batch_key(vehicle))
+        assert recorder.wait_for(data_key(vehicle), 2, timeout_s=5.0)
+    (message,) = recorder.messages(data_key(vehicle))
     assert [payload for _, _, payload in read_batch(store, message.payload).samples()] == good
     counters = forwarder.counters()["/imu"]
     assert (counters.received, counters.malformed, counters.forwarded, counters.messages) == (3, 1, 2, 1)
@@ -449,7 +443,7 @@ def test_the_meta_query_answers_the_catalogue_with_counters_and_health(
     bridge, observer = sessions
     index = forwarder.add_stream(imu_stream(vehicle, max_rate_hz=50.0))
     odom = forwarder.add_stream(BridgedStream(
-        "/odom", "nav_msgs/msg/Odometry", key=data_key(vehicle, "odom"), batch_key=batch_key(vehicle, "odom"),
+        "/odom", "nav_msgs/msg/Odometry", key=data_key(vehicle, "odom"),
         expected_hz=100.0, batch_ms=20.0, reliable=True, stamp_from_header=True))
     forwarder.health.update(unknown_types=1, type_mismatches=0)
     forwarder.attach(bridge)
@@ -465,9 +459,9 @@ def test_the_meta_query_answers_the_catalogue_with_counters_and_health(
         "/imu", IMU, 50.0, 1000.0, 50.0)
     assert imu["counters"]["received"] == 3 and imu["counters"]["downsampled"] == 2
     assert imu["counters"]["waiting"] == 0
-    assert (odom_entry["topic"], odom_entry["key"], odom_entry["batch_key"], odom_entry["batch_ms"],
+    assert (odom_entry["topic"], odom_entry["key"], odom_entry["batch_ms"],
             odom_entry["reliable"], odom_entry["expected_hz"], odom_entry["reader_depth"]) == (
-        "/odom", data_key(vehicle, "odom"), batch_key(vehicle, "odom"), 20.0, True, 100.0, 6)
+        "/odom", data_key(vehicle, "odom"), 20.0, True, 100.0, 6)
     assert odom_entry["counters"]["received"] == 1 and odom_entry["counters"]["waiting"] == 1
 
 

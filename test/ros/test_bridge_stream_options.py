@@ -35,7 +35,7 @@ WINDOW_S = 5.0
 IMU = "sensor_msgs/msg/Imu"
 BATCH_TYPE = "telemetry/msg/SampleBatch"
 DOWNSAMPLED_KEY = f"telemetry/data/{REGION}/rover-ds/imu"
-BATCH_KEY = f"telemetry/batch/{REGION}/rover-batch/imu"
+BATCH_KEY = f"telemetry/data/{REGION}/rover-batch/imu"  # a stream's batches go on its own key
 MS = 1_000_000
 
 
@@ -79,7 +79,7 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
                 assert recorder.wait_for(key, 2, timeout_s=20.0), "\n".join(c.output() for c in children)
             start_ns, end_ns = recorder.measure(WINDOW_S)
         yield Recording(observer, children, recorder.samples(DOWNSAMPLED_KEY, start_ns, end_ns),
-                        recorder.samples(BATCH_KEY, start_ns, end_ns), recorder.samples(BATCH_KEY))
+                        recorder.messages(BATCH_KEY, start_ns, end_ns), recorder.messages(BATCH_KEY))
     finally:
         clients.close_all()
         group.stop_all()

@@ -19,7 +19,7 @@ import zenoh
 from support.aggregator_side import describe, stream_of
 from telemetry.codec import TypeStore
 from telemetry.codec.attachment import ATTACHMENT_STRUCT
-from telemetry.codec.batch import batch_head, read_batch
+from telemetry.codec.batch import batch_head, is_batch, read_batch
 from telemetry.fleet.status import VehicleStatus
 
 __all__ = ["SequenceRecorder", "StatsSample", "StatsTimeline", "at_rate", "fresh", "status_runs"]
@@ -79,6 +79,10 @@ class StatsTimeline(_Subscription):
     def _record(self, sample: zenoh.Sample) -> None:
         self._raw.append((time.monotonic_ns(), sample.payload.to_bytes()))
 
+    def payloads(self, since_ns: int = 0) -> list[bytes]:
+        """The raw bytes of every message that arrived at or after `since_ns` (for the dashboard's decoder)."""
+        return [payload for arrival_ns, payload in list(self._raw) if arrival_ns >= since_ns]
+
     def samples(self, since_ns: int = 0, until_ns: int | None = None) -> list[StatsSample]:
         """Every message that arrived in [since_ns, until_ns), decoded (each once)."""
         with self._lock:
@@ -127,33 +131,21 @@ def status_runs(samples: list[StatsSample]) -> list[str]:
 
 
 class SequenceRecorder(_Subscription):
-    """Records (arrival time.monotonic_ns(), sequence number) of every sample of one stream:
-    those on its data key alone, and those its batch key carries together."""
+    """Records (arrival time.monotonic_ns(), sequence number) of every sample of one stream,
+    alone or in a SampleBatch (a batch is kept whole and read when asked)."""
 
     def __init__(self, session: zenoh.Session, key: str, store: TypeStore | None = None) -> None:
         super().__init__(session, key)
         self._store = store or TypeStore.from_environment()
-        self._batch_key = key.replace("/data/", "/batch/", 1)
-        self._arrivals: list[tuple[int, int | bytes]] = []  # a sequence, or a batch's head to read later
-        self._batches: Any = None
-
-    def __enter__(self) -> Self:
-        super().__enter__()
-        self._batches = self._session.declare_subscriber(self._batch_key, self._record_batch)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._batches.undeclare()
-        super().__exit__()
+        self._arrivals: list[tuple[int, int | bytes]] = []  # a sequence, or a batch to read later
 
     def _record(self, sample: zenoh.Sample) -> None:
         attachment = sample.attachment
         if attachment is not None:
             # A struct peek at the sequence field, nothing more (telemetry.codec.attachment's layout).
             self._arrivals.append((time.monotonic_ns(), ATTACHMENT_STRUCT.unpack_from(attachment.to_bytes())[2]))
-
-    def _record_batch(self, sample: zenoh.Sample) -> None:
-        self._arrivals.append((time.monotonic_ns(), sample.payload.to_bytes()))
+        elif is_batch(str(sample.encoding)):
+            self._arrivals.append((time.monotonic_ns(), sample.payload.to_bytes()))
 
     def arrivals(self, since_ns: int = 0, until_ns: int | None = None) -> list[tuple[int, int]]:
         """(arrival_ns, sequence) of the samples that arrived in [since_ns, until_ns)."""

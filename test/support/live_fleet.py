@@ -17,11 +17,13 @@ import os
 import re
 import signal
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from support.fleet_files import next_domain_id, write_fleet_config
+from support.fleet_files import DEFAULT_STREAMS, next_domain_id, write_fleet_config
 from support.processes import free_port
 from telemetry.config import FleetConfig, load_fleet_config
 from telemetry.demo.plan import (
@@ -87,10 +89,11 @@ class StatusChangeLine:
 class LiveFleet:
     """Cloud and regional router, aggregator, one vehicle (sensor_sim and zenoh_bridge)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, streams: Sequence[Mapping[str, Any]] = DEFAULT_STREAMS) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.config_path = write_fleet_config(
-            folder / "fleet.yaml", vehicle=VEHICLE, domain_id=next_domain_id(), router_port=free_port(), region=REGION
+            folder / "fleet.yaml", vehicle=VEHICLE, domain_id=next_domain_id(), router_port=free_port(), region=REGION,
+            streams=streams,
         )
         self.fleet: FleetConfig = load_fleet_config(self.config_path)
         self.supervisor = Supervisor(folder / "logs")

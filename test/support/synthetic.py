@@ -289,8 +289,7 @@ class SyntheticVehicle:
         streams = [
             BridgedStream(
                 topic=o.spec.topic, ros_type=IMU_TYPE, key=opts.keys.data(opts.region, opts.vehicle, o.spec.topic),
-                expected_hz=o.spec.catalogue_hz, batch_key=opts.keys.batch(opts.region, opts.vehicle, o.spec.topic),
-                batch_ms=opts.batch_ms, stamp_from_header=True,
+                expected_hz=o.spec.catalogue_hz, batch_ms=opts.batch_ms, stamp_from_header=True,
             )
             for o in self._outlets
         ]

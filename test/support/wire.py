@@ -17,7 +17,7 @@ import zenoh
 from support.processes import wait_until
 from telemetry.codec import TypeStore
 from telemetry.codec.attachment import Attachment, pack_fields, unpack
-from telemetry.codec.batch import read_batch
+from telemetry.codec.batch import is_batch, read_batch
 
 __all__ = [
     "TRANSPORT_LOSS_TOLERANCE",
@@ -62,21 +62,17 @@ class WireRecorder:
         self._session = session
         self._key_expr = key_expr
         self._records: list[tuple[str, bytes, bytes | None, str, int, int]] = []
-        self._subscribers: list[Any] = []
+        self._subscriber: Any = None
 
     def __enter__(self) -> WireRecorder:
-        # A stream's samples come on its data key alone or on its batch key together.
-        selectors = [self._key_expr]
-        if "/data/" in self._key_expr:
-            selectors.append(self._key_expr.replace("/data/", "/batch/", 1))
-        self._subscribers = [self._session.declare_subscriber(selector, self._record) for selector in selectors]
+        # One subscriber: two would be called from different threads, out of order.
+        self._subscriber = self._session.declare_subscriber(self._key_expr, self._record)
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        for subscriber in self._subscribers:
-            subscriber.undeclare()
+        self._subscriber.undeclare()
 
     def _record(self, sample: zenoh.Sample) -> None:
         attachment = sample.attachment
@@ -100,24 +96,20 @@ class WireRecorder:
         ]
 
     def samples(self, key: str | None = None, since_ns: int = 0, until_ns: int | None = None) -> list[WireSample]:
-        """What `messages` gives, except that for a stream's data key (`.../data/...`) the
-        stream's batches (the same stream's `.../batch/...` key) are unpacked into the samples
-        they carry, each with the attachment it would have had alone: a stream's samples in
-        arrival order, however the bridge grouped them."""
-        if key is None or "/data/" not in key:
-            return self.messages(key, since_ns, until_ns)
-        batch_key = key.replace("/data/", "/batch/", 1)
+        """What `messages` gives, with every SampleBatch unpacked into the samples it carries,
+        each with the attachment it would have had alone: a stream's samples in arrival order,
+        however the bridge grouped them."""
         found: list[WireSample] = []
-        for message in self.messages(None, since_ns, until_ns):
-            if message.key == key:
-                found.append(message)
-            elif message.key == batch_key:
-                found += unpack_batch(message, key)
+        for message in self.messages(key, since_ns, until_ns):
+            found += unpack_batch(message) if is_batch(message.encoding) else [message]
         return found
 
+    def batches(self, key: str | None = None, since_ns: int = 0) -> list[WireSample]:
+        """The messages on `key` that are SampleBatches."""
+        return [message for message in self.messages(key, since_ns) if is_batch(message.encoding)]
+
     def count(self, key: str, since_ns: int = 0) -> int:
-        return len(self.samples(key, since_ns)) if "/data/" in key else sum(
-            1 for record in list(self._records) if record[0] == key and record[5] >= since_ns)
+        return len(self.samples(key, since_ns))
 
     def wait_for(self, key: str, count: int = 1, timeout_s: float = 10.0, since_ns: int = 0) -> bool:
         """True once `count` samples arrived on `key` (since `since_ns`), False after `timeout_s`."""
@@ -137,13 +129,13 @@ class WireRecorder:
 _STORE: list[TypeStore] = []
 
 
-def unpack_batch(message: WireSample, data_key: str) -> list[WireSample]:
-    """The samples a SampleBatch message carries, as if each had come alone on `data_key`."""
+def unpack_batch(message: WireSample) -> list[WireSample]:
+    """The samples a SampleBatch message carries, as if each had come alone."""
     if not _STORE:
         _STORE.append(TypeStore.from_environment())
     batch = read_batch(_STORE[0], message.payload)
     encoding = f"application/cdr;{batch.ros_type}"
-    return [WireSample(data_key, payload, pack_fields(sequence, source_ns, batch.send_ns, batch.stamp_from_header),
+    return [WireSample(message.key, payload, pack_fields(sequence, source_ns, batch.send_ns, batch.stamp_from_header),
                        encoding, message.priority, message.arrival_ns)
             for sequence, source_ns, payload in batch.samples()]
 
