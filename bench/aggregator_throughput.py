@@ -40,6 +40,7 @@ import os
 import platform
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ import telemetry.aggregator.ingest as ingest_module  # noqa: E402
 from telemetry.aggregator.engine import EngineSettings, FleetEngine  # noqa: E402
 from telemetry.aggregator.ingest import ATTACHMENT_DTYPE, Ingest  # noqa: E402
 from telemetry.codec import TypeStore  # noqa: E402
+from telemetry.codec.batch import BATCH_ENCODING  # noqa: E402
 from telemetry.keys import KeySpace  # noqa: E402
 
 TARGETS = {"single_samples_per_s": 200_000, "batched_samples_per_s": 1_000_000, "rss_mb_at_1000_streams": 200}
@@ -81,6 +83,9 @@ class InProcessResult:
     samples_per_cpu_s: float
     callback_ns_per_sample: float
     rss_mb: float
+    ingest_ms_mean: float = math.nan  # the tick's two phases: FleetEngine.ingest (drain included)...
+    snapshot_ms_mean: float = math.nan  # ...and FleetEngine.snapshot (stats and CDR)
+    tick_alloc_peak_mb: float = math.nan  # with --tracemalloc: the most a tick held in new allocations
 
 
 class _SimulatedClock:
@@ -112,7 +117,8 @@ def _single_samples(keys: list[str], first_sequence: int, rounds: int, source_ns
 def _tick_chunks(
     keys: list[str], template: BatchTemplate | None, first_sequence: int, per_tick: int, source_ns: int
 ) -> Iterator[list[FakeSample]]:
-    """One tick's input in arrival order, in chunks of about 100 000 samples."""
+    """One tick's input in arrival order, in chunks of about 100 000 samples. Batches go as
+    the bridge sends them: on the stream's data key, no attachment, the batch encoding."""
     if template is None:
         rounds = max(1, 100_000 // len(keys))
         for first in range(0, per_tick, rounds):
@@ -121,28 +127,36 @@ def _tick_chunks(
     batches = per_tick // template.count
     for index in range(batches):
         sequence = first_sequence + index * template.count
-        yield [FakeSample(key, FakeBytes(template.make(sequence, source_ns))) for key in keys]
+        payload = FakeBytes(template.make(sequence, source_ns))
+        yield [FakeSample(key, payload, encoding=BATCH_ENCODING) for key in keys]
 
 
-def in_process(mode: str, streams: int, rate_hz: float, batch: int, ticks: int, store: TypeStore) -> InProcessResult:
-    """Feed the callbacks and run the ticks on a simulated clock; CPU time of the measured ticks."""
+def in_process(
+    mode: str, streams: int, rate_hz: float, batch: int, ticks: int, store: TypeStore, trace: bool = False
+) -> InProcessResult:
+    """Feed the callbacks and run the ticks on a simulated clock; CPU time of the measured ticks
+    and of each phase. With `trace`, tracemalloc measures each tick's peak of new allocations
+    (and slows everything down: its CPU figures are not comparable)."""
     keyspace = KeySpace()
-    kind = "batch" if mode == "batched" else "data"
-    keys = [f"telemetry/{kind}/bench/v{i // 100}/s{i % 100}" for i in range(streams)]
+    keys = [f"telemetry/data/bench/v{i // 100}/s{i % 100}" for i in range(streams)]
     ingest, engine = Ingest(keyspace), FleetEngine(store, EngineSettings(WINDOW_S, 600.0))
     clock = _SimulatedClock()
-    original_time = ingest_module.time
-    ingest_module.time = clock  # type: ignore[assignment]
+    original_time = ingest_module.time  # type: ignore[attr-defined]  # the module's own `import time`
+    ingest_module.time = clock  # type: ignore[attr-defined,assignment]
     template = BatchTemplate(store, batch) if batch else None
     per_tick = round(rate_hz * TICK_S)  # samples per stream per tick
     warmup = int(WINDOW_S / TICK_S)
     now_ns = 1_800_000_000 * NS
     measured = callback_cpu = tick_cpu = 0.0
     tick_ms: list[float] = []
+    phase_ms: list[tuple[float, float]] = []
+    alloc_peak_mb = math.nan
+    if trace:
+        tracemalloc.start()
     try:
         for tick in range(warmup + ticks):
             chunks = _tick_chunks(keys, template, tick * per_tick + 1, per_tick, now_ns)
-            callback = ingest.on_batch if template else ingest.on_data
+            callback = ingest.on_data
             clock.start_tick(now_ns, int(TICK_S * NS) // max(1, len(keys) * per_tick // (batch or 1)))
             count, spent = 0, 0.0
             for chunk in chunks:  # built outside the timed part, a chunk at a time to bound memory
@@ -152,9 +166,14 @@ def in_process(mode: str, streams: int, rate_hz: float, batch: int, ticks: int, 
                     callback(sample)
                 spent += time.thread_time() - t0
                 count += len(chunk) * (batch or 1)
+            del chunks
+            if trace:
+                tracemalloc.reset_peak()
+                held = tracemalloc.get_traced_memory()[0]
             t1 = time.thread_time()
             now_ns += int(TICK_S * NS)
             engine.ingest(ingest.drain(), now_ns)
+            t_ingest = time.thread_time()
             engine.snapshot(now_ns, lambda r, v: None, lambda r, v: None)
             t2 = time.thread_time()
             if tick >= warmup:
@@ -162,8 +181,14 @@ def in_process(mode: str, streams: int, rate_hz: float, batch: int, ticks: int, 
                 callback_cpu += spent
                 tick_cpu += t2 - t1
                 tick_ms.append((t2 - t1) * 1000)
+                phase_ms.append(((t_ingest - t1) * 1000, (t2 - t_ingest) * 1000))
+                if trace:
+                    peak_mb = (tracemalloc.get_traced_memory()[1] - held) / 1e6
+                    alloc_peak_mb = peak_mb if math.isnan(alloc_peak_mb) else max(alloc_peak_mb, peak_mb)
     finally:
-        ingest_module.time = original_time
+        ingest_module.time = original_time  # type: ignore[attr-defined]
+        if trace:
+            tracemalloc.stop()
     return InProcessResult(
         mode,
         streams,
@@ -176,6 +201,9 @@ def in_process(mode: str, streams: int, rate_hz: float, batch: int, ticks: int, 
         measured / (callback_cpu + tick_cpu),
         callback_cpu / measured * 1e9,
         _rss_mb(os.getpid())[0],
+        float(np.mean([ingest_ms for ingest_ms, _ in phase_ms])),
+        float(np.mean([snapshot_ms for _, snapshot_ms in phase_ms])),
+        alloc_peak_mb,
     )
 
 
@@ -335,12 +363,13 @@ def _table(inproc: list[InProcessResult], e2e: list[EndToEndResult]) -> str:
     lines = [
         "In process (Python side of the aggregator, one thread, simulated clock, window full):",
         f"  {'mode':8} {'streams':>7} {'sim Hz/stream':>13} {'samples/CPU-s':>14} {'callback ns':>11} "
-        f"{'tick ms mean/max':>17} {'bench RSS MB':>12}",
+        f"{'tick ms mean/max':>17} {'ingest/snapshot ms':>18} {'tick alloc MB':>13} {'bench RSS MB':>12}",
     ]
     for r in inproc:
         lines.append(
             f"  {r.mode:8} {r.streams:7d} {r.simulated_rate_hz:13.0f} {r.samples_per_cpu_s:14,.0f} "
-            f"{r.callback_ns_per_sample:11.0f} {r.tick_ms_mean:8.1f}/{r.tick_ms_max:<8.1f} {r.rss_mb:12.1f}"
+            f"{r.callback_ns_per_sample:11.0f} {r.tick_ms_mean:8.1f}/{r.tick_ms_max:<8.1f} "
+            f"{r.ingest_ms_mean:9.1f}/{r.snapshot_ms_mean:<8.1f} {r.tick_alloc_peak_mb:13.1f} {r.rss_mb:12.1f}"
         )
     if e2e:
         lines += [
@@ -349,13 +378,15 @@ def _table(inproc: list[InProcessResult], e2e: list[EndToEndResult]) -> str:
             f"  {'mode':8} {'streams':>7} {'offered Hz':>10} {'sent/s':>10} {'delivered/s':>11} {'agg CPU':>7} "
             f"{'samples/agg-CPU-s':>17} {'tick s mean/max':>15} {'kept up':>7} {'RSS/peak MB':>12}  CPU by process",
         ]
-        for r in e2e:
-            offered = "max" if not r.offered_rate_hz else f"{r.offered_rate_hz:g}"
+        for run in e2e:
+            offered = "max" if not run.offered_rate_hz else f"{run.offered_rate_hz:g}"
             lines.append(
-                f"  {r.mode:8} {r.streams:7d} {offered:>10} {r.sent_samples_per_s:10,.0f} "
-                f"{r.delivered_samples_per_s:11,.0f} {r.aggregator_cpu:7.2f} {r.samples_per_aggregator_cpu_s:17,.0f} "
-                f"{r.tick_interval_s_mean:7.2f}/{r.tick_interval_s_max:<7.2f} {'yes' if r.kept_up else 'NO':>7} "
-                f"{r.rss_mb:5.0f}/{r.rss_peak_mb:<6.0f}  {r.cpu_by_process}" + (f"  {r.note}" if r.note else "")
+                f"  {run.mode:8} {run.streams:7d} {offered:>10} {run.sent_samples_per_s:10,.0f} "
+                f"{run.delivered_samples_per_s:11,.0f} {run.aggregator_cpu:7.2f} "
+                f"{run.samples_per_aggregator_cpu_s:17,.0f} "
+                f"{run.tick_interval_s_mean:7.2f}/{run.tick_interval_s_max:<7.2f} {'yes' if run.kept_up else 'NO':>7} "
+                f"{run.rss_mb:5.0f}/{run.rss_peak_mb:<6.0f}  {run.cpu_by_process}"
+                + (f"  {run.note}" if run.note else "")
             )
     lines += ["", "Targets: " + ", ".join(f"{k} {v:,}" for k, v in TARGETS.items())]
     return "\n".join(lines)
@@ -382,6 +413,8 @@ def main() -> int:
         help="end-to-end batched: one run per rate per stream (0: flat out; see RSS_GUARD_MB)",
     )
     parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="in process: also each tick's peak of new allocations (slower; CPU figures not comparable)")
     parser.add_argument("--skip-in-process", action="store_true")
     args = parser.parse_args()
 
@@ -390,8 +423,8 @@ def main() -> int:
         []
         if args.skip_in_process
         else [
-            in_process("single", args.streams, args.rate_hz, 0, args.ticks, store),
-            in_process("batched", args.streams, args.batched_rate_hz, args.batch, args.ticks, store),
+            in_process("single", args.streams, args.rate_hz, 0, args.ticks, store, args.tracemalloc),
+            in_process("batched", args.streams, args.batched_rate_hz, args.batch, args.ticks, store, args.tracemalloc),
         ]
     )
     e2e = (

@@ -42,14 +42,13 @@ def _row(keys: KeySpace, vehicle: VehicleConfig, stream: StreamConfig) -> tuple[
     if stream.max_rate_hz is not None:
         options.append(f"max {stream.max_rate_hz:g} Hz")
     if stream.batch_ms is not None:
-        options.append(f"batch {stream.batch_ms:g} ms")
+        options.append(f"budget {stream.batch_ms:g} ms")
     if stream.reliable:
         options.append("reliable")
-    key_of = keys.batch if stream.batch_ms is not None else keys.data
     return (
         vehicle.name, vehicle.region, str(vehicle.ros_domain_id), stream.topic, stream.ros_type,
         f"{stream.rate_hz:g}", str(stream.priority.value), ", ".join(options) or "-",
-        key_of(vehicle.region, vehicle.name, stream.topic),
+        keys.data(vehicle.region, vehicle.name, stream.topic),
     )
 
 

@@ -3,8 +3,8 @@
 Every key the bridge, aggregator and dashboard use is built and read here, so the layout
 in DESIGN.md ("Key space") lives in one place:
 
-    <root>/data/<region>/<vehicle>/<topic chunks>    one raw CDR sample
-    <root>/batch/<region>/<vehicle>/<topic chunks>   several samples of one stream
+    <root>/data/<region>/<vehicle>/<topic chunks>    one stream's messages: a raw CDR sample,
+                                                     or several as a SampleBatch
     <root>/alive/<region>/<vehicle>                  the bridge's liveliness token
     <root>/meta/<region>/<vehicle>                   queryable: the vehicle's streams
     <root>/clock/<region>/<vehicle>                  the vehicle's clock reference
@@ -51,7 +51,6 @@ class KeyKind(enum.Enum):
     """What a key holds; the value is the chunk right after the root."""
 
     DATA = "data"
-    BATCH = "batch"
     ALIVE = "alive"
     META = "meta"
     CLOCK = "clock"
@@ -61,7 +60,7 @@ class KeyKind(enum.Enum):
 
 
 # Kinds whose keys end in a topic, and kinds whose keys end at the vehicle.
-_STREAM_KINDS = frozenset({KeyKind.DATA, KeyKind.BATCH})
+_STREAM_KINDS = frozenset({KeyKind.DATA})
 _VEHICLE_KINDS = frozenset({KeyKind.ALIVE, KeyKind.META, KeyKind.CLOCK, KeyKind.STATS, KeyKind.HEALTH})
 _KIND_BY_CHUNK = {kind.value: kind for kind in KeyKind}
 
@@ -182,12 +181,8 @@ class KeySpace:
     # -- keys -------------------------------------------------------------------------
 
     def data(self, region: str, vehicle: str, topic: str) -> str:
-        """Key of one raw sample of `topic` from `vehicle` in `region`."""
+        """Key of `topic`'s messages from `vehicle` in `region`: samples alone and SampleBatches."""
         return self._stream_key(KeyKind.DATA, region, vehicle, topic)
-
-    def batch(self, region: str, vehicle: str, topic: str) -> str:
-        """Key of a batch of samples of `topic` from `vehicle` in `region`."""
-        return self._stream_key(KeyKind.BATCH, region, vehicle, topic)
 
     def alive(self, region: str, vehicle: str) -> str:
         """Key of the liveliness token a vehicle's bridge holds while it runs."""
@@ -239,10 +234,6 @@ class KeySpace:
     def data_selector(self, region: str | None = None, vehicle: str | None = None) -> str:
         """Every sample key, or one region's, or one vehicle's: `telemetry/data/**`."""
         return self.selector(KeyKind.DATA, region, vehicle)
-
-    def batch_selector(self, region: str | None = None, vehicle: str | None = None) -> str:
-        """Every batch key, or one region's, or one vehicle's: `telemetry/batch/**`."""
-        return self.selector(KeyKind.BATCH, region, vehicle)
 
     def alive_selector(self, region: str | None = None) -> str:
         """Every liveliness token, or one region's: `telemetry/alive/*/*`."""

@@ -19,7 +19,7 @@ from telemetry.keys import (
 )
 
 SPACE = KeySpace()
-KINDS = "(expected one of alive, batch, clock, data, fleet, health, meta, stats)"
+KINDS = "(expected one of alive, clock, data, fleet, health, meta, stats)"
 
 
 def exactly(message: str) -> str:
@@ -70,7 +70,7 @@ def test_every_key_builder_refuses_a_bad_region_or_vehicle(name: str, problem: s
     with pytest.raises(KeyExprError, match=exactly(f"vehicle {name!r}: {problem}")):
         SPACE.data("eu-west", name, "/imu")
     with pytest.raises(KeyExprError, match=exactly(f"region {name!r}: {problem}")):
-        SPACE.batch(name, "car1", "/imu")
+        SPACE.data(name, "car1", "/imu")
     for build in (SPACE.alive, SPACE.meta, SPACE.clock, SPACE.stats):
         with pytest.raises(KeyExprError, match=exactly(f"region {name!r}: {problem}")):
             build(name, "car1")
@@ -153,8 +153,6 @@ def test_key_to_topic_names_the_chunks_and_what_is_wrong() -> None:
 def test_stream_key_builders_refuse_a_bad_topic(topic: str, problem: str) -> None:
     with pytest.raises(KeyExprError, match=exactly(f"topic {topic!r}: {problem}")):
         SPACE.data("eu-west", "car1", topic)
-    with pytest.raises(KeyExprError, match=exactly(f"topic {topic!r}: {problem}")):
-        SPACE.batch("eu-west", "car1", topic)
 
 
 # -- building and parsing ---------------------------------------------------------------
@@ -162,7 +160,6 @@ def test_stream_key_builders_refuse_a_bad_topic(topic: str, problem: str) -> Non
 
 def test_key_builders_lay_keys_out_as_designed() -> None:
     assert SPACE.data("eu-west", "car1", "/imu/data") == "telemetry/data/eu-west/car1/imu/data"
-    assert SPACE.batch("eu-west", "car1", "/odom") == "telemetry/batch/eu-west/car1/odom"
     assert SPACE.alive("eu-west", "car1") == "telemetry/alive/eu-west/car1"
     assert SPACE.meta("eu-west", "car1") == "telemetry/meta/eu-west/car1"
     assert SPACE.clock("eu-west", "car1") == "telemetry/clock/eu-west/car1"
@@ -179,7 +176,7 @@ def test_the_default_root_is_telemetry() -> None:
     ("key", "parsed"),
     [
         ("telemetry/data/eu-west/car1/imu", ParsedKey(KeyKind.DATA, "eu-west", "car1", "/imu")),
-        ("telemetry/batch/us/v2/odom", ParsedKey(KeyKind.BATCH, "us", "v2", "/odom")),
+        ("telemetry/data/us/v2/odom", ParsedKey(KeyKind.DATA, "us", "v2", "/odom")),
         ("telemetry/alive/eu-west/car1", ParsedKey(KeyKind.ALIVE, "eu-west", "car1")),
         ("telemetry/meta/eu-west/car1", ParsedKey(KeyKind.META, "eu-west", "car1")),
         ("telemetry/clock/eu-west/car1", ParsedKey(KeyKind.CLOCK, "eu-west", "car1")),
@@ -195,7 +192,6 @@ def test_parse_reads_every_key_kind(key: str, parsed: ParsedKey) -> None:
 def test_every_kind_has_a_builder_that_parse_reverses() -> None:
     built = {
         KeyKind.DATA: SPACE.data("r", "v", "/t"),
-        KeyKind.BATCH: SPACE.batch("r", "v", "/t"),
         KeyKind.ALIVE: SPACE.alive("r", "v"),
         KeyKind.META: SPACE.meta("r", "v"),
         KeyKind.CLOCK: SPACE.clock("r", "v"),
@@ -212,10 +208,7 @@ def test_every_kind_has_a_builder_that_parse_reverses() -> None:
 @pytest.mark.parametrize("topic", ["/imu", "/imu/data", "/a/b/c", "/_x/y_1/z__2"])
 @pytest.mark.parametrize("space", [KeySpace(), KeySpace("fleet/telemetry")])
 def test_stream_keys_round_trip_through_parse(space: KeySpace, topic: str) -> None:
-    for kind, build in ((KeyKind.DATA, space.data), (KeyKind.BATCH, space.batch)):
-        assert space.parse(build("eu-west", "car1", topic)) == ParsedKey(
-            kind, "eu-west", "car1", topic
-        )
+    assert space.parse(space.data("eu-west", "car1", topic)) == ParsedKey(KeyKind.DATA, "eu-west", "car1", topic)
 
 
 def test_stream_keys_built_from_a_topic_without_slash_parse_to_the_slashed_topic() -> None:
@@ -272,7 +265,7 @@ def test_a_bad_root_is_refused_when_the_key_space_is_made(root: str, problem: st
         ("telemetry/data", "missing region"),
         ("telemetry/data/eu", "missing vehicle"),
         ("telemetry/data/eu/car1", "missing topic"),
-        ("telemetry/batch/eu/car1", "missing topic"),
+        ("telemetry/batch/eu/car1/imu", f"unknown kind 'batch' {KINDS}"),
         ("telemetry/data/eu*/car1/imu", "region 'eu*': must not contain '*'"),
         ("telemetry/data/eu/**", "vehicle '**': must not contain '*'"),
         ("telemetry/alive//car1", "region '': must not be empty"),
@@ -310,8 +303,6 @@ def test_stream_selectors_match_the_whole_space_a_region_or_a_vehicle() -> None:
     assert SPACE.data_selector("eu-west") == "telemetry/data/eu-west/**"
     assert SPACE.data_selector("eu-west", "car1") == "telemetry/data/eu-west/car1/**"
     assert SPACE.data_selector(vehicle="car1") == "telemetry/data/*/car1/**"
-    assert SPACE.batch_selector() == "telemetry/batch/**"
-    assert SPACE.batch_selector("us-east") == "telemetry/batch/us-east/**"
 
 
 def test_vehicle_selectors_use_one_wildcard_per_missing_chunk() -> None:
@@ -347,7 +338,7 @@ def test_selectors_refuse_a_bad_region_or_vehicle(name: str, problem: str) -> No
     with pytest.raises(KeyExprError, match=exactly(f"region {name!r}: {problem}")):
         SPACE.data_selector(name)
     with pytest.raises(KeyExprError, match=exactly(f"vehicle {name!r}: {problem}")):
-        SPACE.batch_selector("eu", name)
+        SPACE.data_selector("eu", name)
     with pytest.raises(KeyExprError, match=exactly(f"region {name!r}: {problem}")):
         SPACE.alive_selector(name)
 

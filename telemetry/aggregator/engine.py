@@ -8,8 +8,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from telemetry.aggregator.health import VehicleHealth, decode_health
 from telemetry.aggregator.ingest import UNKNOWN_SOURCE, BadInput, Drained, Inbox, parse_attachments
@@ -24,7 +26,9 @@ from telemetry.fleet.sequence import SequenceTracker, jump_limit_for
 from telemetry.fleet.stats import window_stats
 from telemetry.fleet.status import StatusChange, VehiclePresence, VehicleStatus
 
-__all__ = ["EngineSettings", "FleetEngine", "Snapshot"]
+__all__ = [
+    "EngineSettings", "FleetEngine", "Snapshot", "TickArrivals", "batch_arrivals", "merge_arrivals", "single_arrivals",
+]
 
 _log = logging.getLogger(__name__)
 _NS = 1_000_000_000
@@ -101,11 +105,11 @@ class FleetEngine:
 
     def ingest(self, drained: Drained, now_ns: int) -> None:
         """Fold one tick's records into the streams, vehicles and counters."""
-        for (region, vehicle), counts in drained.bad.items():
+        for (region, vehicle), bad_counts in drained.bad.items():
             if (region, vehicle) not in self._vehicles and len(self._vehicles) >= MAX_VEHICLES:
                 region, vehicle = UNKNOWN_SOURCE, UNKNOWN_SOURCE  # a rogue inventing names
             target = self._vehicle(region, vehicle, now_ns)
-            for kind, count in counts.items():
+            for kind, count in bad_counts.items():
                 target.bad_input[kind] = target.bad_input.get(kind, 0) + count
         for region, vehicle, alive, at_ns in drained.presence:
             target = self._vehicle(region, vehicle, at_ns)
@@ -146,33 +150,31 @@ class FleetEngine:
                              bool(inbox.batches), _first_receive_ns(inbox, now_ns), last_ingest_ns=now_ns)
             self._streams[key] = stream
             self._to_probe.append((parsed.region, parsed.vehicle))
-        columns = self._columns(inbox, vehicle, stream)
-        if columns is None:
+        tick = self._tick_arrivals(inbox, vehicle, stream)
+        if tick is None:
             return
-        receive_ns, source_ns, sequence, size = columns
         expected = self._expected.get(key)
         stream.tracker.jump_limit = jump_limit_for(expected)
-        gaps = stream.tracker.update(sequence)
+        gaps = stream.tracker.update(tick.sequence)
         if gaps.jumps:
             self._bad(vehicle, BadInput.SEQUENCE_JUMP, gaps.jumps)
-        if expected and len(sequence) > _FLOOD_FACTOR * expected * max(now_ns - stream.last_ingest_ns, _NS // 10) / _NS:
+        samples = tick.sequence.size
+        if expected and samples > _FLOOD_FACTOR * expected * max(now_ns - stream.last_ingest_ns, _NS // 10) / _NS:
             self._bad(vehicle, BadInput.FLOOD, 1)
         stream.last_ingest_ns = now_ns
-        stream.buffer.extend(receive_ns, source_ns, sequence, size)
+        stream.buffer.extend(tick.receive_ns, tick.samples, tick.payload_bytes, tick.latency_ns, gaps)
         vehicle.last_activity_ns = now_ns
 
-    def _columns(self, inbox: Inbox, vehicle: _Vehicle, stream: _Stream) -> tuple[np.ndarray, ...] | None:
-        """The tick's samples of one stream, alone and batched, in arrival order."""
-        single = self._data_columns(inbox, vehicle) if len(inbox.receive_ns) else None
-        batched = self._batch_columns(inbox, vehicle, stream) if inbox.batches else None
+    def _tick_arrivals(self, inbox: Inbox, vehicle: _Vehicle, stream: _Stream) -> TickArrivals | None:
+        """The tick's arrivals of one stream, alone and batched, in arrival order."""
+        single = self._data_arrivals(inbox, vehicle) if len(inbox.receive_ns) else None
+        batched = self._batch_arrivals(inbox, vehicle, stream) if inbox.batches else None
         if single is None or batched is None:
             return single or batched
         stream.batched = True
-        merged = [np.concatenate(pair) for pair in zip(single, batched, strict=True)]
-        order = np.argsort(merged[0], kind="stable")  # a batch's samples share its arrival time
-        return tuple(column[order] for column in merged)
+        return merge_arrivals(single, batched)
 
-    def _data_columns(self, inbox: Inbox, vehicle: _Vehicle) -> tuple[np.ndarray, ...] | None:
+    def _data_arrivals(self, inbox: Inbox, vehicle: _Vehicle) -> TickArrivals | None:
         attachments = parse_attachments(inbox.attachments)
         known = attachments["version"] == ATTACHMENT_VERSION
         unknown = int(known.size - np.count_nonzero(known))
@@ -180,13 +182,20 @@ class FleetEngine:
             self._bad(vehicle, BadInput.UNKNOWN_VERSION, unknown)
         if not known.any():
             return None
-        receive_ns = np.frombuffer(inbox.receive_ns, dtype=np.int64)[known]
-        size = np.frombuffer(inbox.size, dtype=np.int64)[known]
-        return receive_ns, attachments["source_ns"][known], attachments["sequence"][known], size
+        receive_ns = np.frombuffer(inbox.receive_ns, dtype=np.int64)
+        size = np.frombuffer(inbox.size, dtype=np.int64)
+        if not unknown:
+            return single_arrivals(receive_ns, attachments["source_ns"], attachments["sequence"], size)
+        return single_arrivals(receive_ns[known], attachments["source_ns"][known], attachments["sequence"][known],
+                               size[known])
 
-    def _batch_columns(self, inbox: Inbox, vehicle: _Vehicle, stream: _Stream) -> tuple[np.ndarray, ...] | None:
-        parts: list[tuple[np.ndarray, ...]] = []
-        for receive_ns, payload, data_len in inbox.batches:
+    def _batch_arrivals(self, inbox: Inbox, vehicle: _Vehicle, stream: _Stream) -> TickArrivals | None:
+        receive_ns: list[int] = []
+        count: list[int] = []
+        payload_bytes: list[int] = []
+        sequence: list[npt.NDArray[np.uint64]] = []
+        source_ns: list[npt.NDArray[np.int64]] = []
+        for received_ns, payload, data_len in inbox.batches:
             try:
                 batch = read_batch(self._store, payload, data_len)
             except CodecError as error:
@@ -194,11 +203,16 @@ class FleetEngine:
                 continue
             stream.ros_type = batch.ros_type or stream.ros_type
             stream.batched = True
-            parts.append((np.full(batch.sequence.size, receive_ns, dtype=np.int64), batch.source_ns,
-                          batch.sequence, batch.size))
-        if not parts:
+            if batch.sequence.size:
+                receive_ns.append(received_ns)
+                count.append(batch.sequence.size)
+                payload_bytes.append(batch.data.size if data_len is None else data_len)  # checked: sum of sizes
+                sequence.append(batch.sequence)
+                source_ns.append(batch.source_ns)
+        if not receive_ns:
             return None
-        return tuple(np.concatenate(column) for column in zip(*parts))
+        return batch_arrivals(np.array(receive_ns, np.int64), np.array(count, np.int32),
+                              np.array(payload_bytes, np.int64), np.concatenate(sequence), np.concatenate(source_ns))
 
     def _bad(self, vehicle: _Vehicle, kind: str, count: int, detail: str = "") -> None:
         vehicle.bad_input[kind] = vehicle.bad_input.get(kind, 0) + count
@@ -225,9 +239,9 @@ class FleetEngine:
             clock = clock_of(stream.region, stream.vehicle)
             stream.buffer.trim(now_ns - window_ns)
             stats = window_stats(
-                *stream.buffer.columns(), now_ns=now_ns, window_ns=window_ns, expected_hz=expected,
-                first_seen_ns=stream.first_seen_ns, last_receive_ns=stream.buffer.last_receive_ns,
-                clock_offset_ns=clock.offset_ns if clock else None, jump_limit=stream.tracker.jump_limit,
+                stream.buffer.columns(), stream.buffer.gap_rows(), now_ns=now_ns, window_ns=window_ns,
+                expected_hz=expected, first_seen_ns=stream.first_seen_ns, last_receive_ns=stream.buffer.last_receive_ns,
+                clock_offset_ns=clock.offset_ns if clock else None,
             )
             owner = self._vehicles.get((stream.region, stream.vehicle))
             hops = hop_stats(owner.health.reports(stream.topic) if owner else [], now_ns, window_ns)
@@ -289,3 +303,47 @@ def _first_receive_ns(inbox: Inbox, now_ns: int) -> int:
     first = [inbox.receive_ns[0]] if len(inbox.receive_ns) else []
     first += [receive_ns for receive_ns, _, _ in inbox.batches[:1]]
     return min(first, default=now_ns)
+
+
+class TickArrivals(NamedTuple):
+    """One stream's arrivals of one tick (a single sample or a batch each), in arrival order,
+    with their samples' sequence numbers and latencies (receive - source time, ns) in order."""
+
+    receive_ns: npt.NDArray[np.int64]  # per arrival
+    samples: npt.NDArray[np.int32]  # per arrival
+    payload_bytes: npt.NDArray[np.int64]  # per arrival
+    sequence: npt.NDArray[np.uint64]  # per sample
+    latency_ns: npt.NDArray[np.int64]  # per sample
+
+
+def single_arrivals(
+    receive_ns: npt.NDArray[np.int64], source_ns: npt.NDArray[np.int64], sequence: npt.NDArray[np.uint64],
+    size: npt.NDArray[np.int64],
+) -> TickArrivals:
+    """Samples that came alone: one arrival each."""
+    return TickArrivals(receive_ns, np.ones(receive_ns.size, np.int32), size, sequence, receive_ns - source_ns)
+
+
+def batch_arrivals(
+    receive_ns: npt.NDArray[np.int64], samples: npt.NDArray[np.int32], payload_bytes: npt.NDArray[np.int64],
+    sequence: npt.NDArray[np.uint64], source_ns: npt.NDArray[np.int64],
+) -> TickArrivals:
+    """Batches, one arrival each (receive time, samples, their bytes), and their samples'
+    columns back to back: the samples of a batch share its receive time."""
+    return TickArrivals(receive_ns, samples, payload_bytes, sequence, np.repeat(receive_ns, samples) - source_ns)
+
+
+def merge_arrivals(first: TickArrivals, second: TickArrivals) -> TickArrivals:
+    """Both sets of arrivals in one arrival order (by receive time; `first` first on ties),
+    their samples moved along with them."""
+    receive_ns = np.concatenate((first.receive_ns, second.receive_ns))
+    count = np.concatenate((first.samples, second.samples))
+    order = np.argsort(receive_ns, kind="stable")
+    starts = np.cumsum(count, dtype=np.int64) - count  # where each arrival's samples sit in first's + second's
+    moved = count[order]
+    sample = np.repeat(starts[order] - (np.cumsum(moved, dtype=np.int64) - moved), moved) + np.arange(int(moved.sum()))
+    return TickArrivals(
+        receive_ns[order], moved, np.concatenate((first.payload_bytes, second.payload_bytes))[order],
+        np.concatenate((first.sequence, second.sequence))[sample],
+        np.concatenate((first.latency_ns, second.latency_ns))[sample],
+    )

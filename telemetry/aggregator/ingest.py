@@ -3,9 +3,9 @@
 A data sample costs: one dict lookup by key, the receive time, and three appends (the raw
 32 attachment bytes, the receive time, the payload size). The attachments are parsed later,
 on the aggregator's tick, all at once with numpy (`parse_attachments`), so the callback
-never decodes anything. A batch's head is kept and decoded on the tick. Samples that came
-alone (data key) and together (batch key) are one stream: both keys fill the same inbox,
-named by the stream's data key. The bridges' health reports are kept whole for the tick.
+never decodes anything. A SampleBatch (on the same key, no attachment, its encoding says
+so) has its head kept and decoded on the tick. The bridges' health reports are kept whole
+for the tick.
 
 Everything the callbacks fill is swapped out under one lock by `Ingest.drain()`.
 """
@@ -39,11 +39,15 @@ _MAX_REMEMBERED_KEYS = 10_000
 #: Region and vehicle name charged with input that names no valid source.
 UNKNOWN_SOURCE = "_unknown"
 _UNKNOWN = (UNKNOWN_SOURCE, UNKNOWN_SOURCE)
-#: What the callbacks may hold between two ticks (48 bytes a single sample, ~16 a batched one):
-#: beyond it, input is dropped and counted as overload, so memory stays bounded when the
-#: aggregator cannot keep up.
+#: What the callbacks may hold between two ticks (48 bytes a single sample; a batch's head,
+#: ~21 bytes a sample, plus its Python objects): beyond it, input is dropped and counted as
+#: overload, so memory stays bounded when the aggregator cannot keep up. 40 MB of batches is
+#: 1.6 s of 1 000 000 samples/s in batches of 50 (a tick late by more than 1 s).
 MAX_PENDING_SAMPLES = 1_000_000
-MAX_PENDING_BATCH_BYTES = 64 * 1024 * 1024
+MAX_PENDING_BATCH_BYTES = 40 * 1024 * 1024
+#: What one kept batch costs beyond its head's bytes: the bytes object's header, the tuple,
+#: two ints and the list slot (measured with sys.getsizeof on CPython 3.11).
+KEPT_BATCH_OVERHEAD_BYTES = 160
 
 
 class BadInput:
@@ -66,8 +70,8 @@ class Inbox:
 
     parsed: ParsedKey
     attachments: bytearray = field(default_factory=bytearray)
-    receive_ns: array = field(default_factory=lambda: array("q"))
-    size: array = field(default_factory=lambda: array("q"))
+    receive_ns: array[int] = field(default_factory=lambda: array("q"))
+    size: array[int] = field(default_factory=lambda: array("q"))
     #: (receive ns, batch head, bytes of sample data left out); data length None: the payload
     #: did not parse as a batch and is kept whole, for the tick to count as bad input.
     batches: list[tuple[int, bytes, int | None]] = field(default_factory=list)
@@ -107,7 +111,6 @@ class Ingest:
         self._lock = threading.Lock()
         self._inboxes: dict[str, Inbox] = {}  # by the stream's data key
         self._parsed: dict[str, ParsedKey | None] = {}  # any key seen -> its parse (None: bad)
-        self._stream_of_batch: dict[str, str] = {}  # a batch key -> its stream's data key
         self._bad: dict[tuple[str, str], dict[str, int]] = {}
         self._presence: list[tuple[str, str, bool, int]] = []
         self._health: list[HealthReport] = []
@@ -141,20 +144,16 @@ class Ingest:
             inbox.receive_ns.append(receive_ns)
             inbox.size.append(len(sample.payload))
 
-    def on_batch(self, sample: Any) -> None:
-        """A SampleBatch on telemetry/batch/... (bridges before batches moved to the data key)."""
-        self._record_batch(str(sample.key_expr), KeyKind.BATCH, sample, time.time_ns())
-
     def _without_attachment(self, key: str, sample: Any, receive_ns: int) -> None:
         if is_batch(str(sample.encoding)):
-            self._record_batch(key, KeyKind.DATA, sample, receive_ns)
+            self._record_batch(key, sample, receive_ns)
             return
         with self._lock:
             inbox = self._inboxes.get(key) or self._new_inbox(key, KeyKind.DATA, sample)
             if inbox is not None:
                 self._count(inbox.parsed, BadInput.NO_ATTACHMENT)
 
-    def _record_batch(self, key: str, kind: KeyKind, sample: Any, receive_ns: int) -> None:
+    def _record_batch(self, key: str, sample: Any, receive_ns: int) -> None:
         """Keep a batch's head (the columns, not the samples' bytes, which the stats never
         read) for the tick to decode."""
         payload = sample.payload.to_bytes()
@@ -163,15 +162,16 @@ class Ingest:
         except (ValueError, struct.error):
             data_len = None  # kept whole: the tick decodes it and counts it as bad input
         with self._lock:
-            inbox = self._inboxes.get(key if kind is KeyKind.DATA else self._stream_of_batch.get(key, ""))
+            inbox = self._inboxes.get(key)
             if inbox is None:
-                inbox = self._new_inbox(key, kind, sample)
+                inbox = self._new_inbox(key, KeyKind.DATA, sample)
                 if inbox is None:
                     return
-            if self._pending_batch_bytes + len(payload) > MAX_PENDING_BATCH_BYTES:
+            kept_bytes = len(payload) + KEPT_BATCH_OVERHEAD_BYTES
+            if self._pending_batch_bytes + kept_bytes > MAX_PENDING_BATCH_BYTES:
                 self._count(inbox.parsed, BadInput.OVERLOAD)
                 return
-            self._pending_batch_bytes += len(payload)
+            self._pending_batch_bytes += kept_bytes
             inbox.batches.append((receive_ns, payload, data_len))
 
     def on_liveliness(self, sample: Any) -> None:
@@ -216,9 +216,6 @@ class Ingest:
         with self._lock:
             self._inboxes.pop(key, None)
             self._parsed.pop(key, None)
-            for batch_key in [b for b, stream in self._stream_of_batch.items() if stream == key]:
-                del self._stream_of_batch[batch_key]
-                self._parsed.pop(batch_key, None)
 
     def _new_inbox(self, key: str, kind: KeyKind, sample: Any) -> Inbox | None:
         if key in self._parsed and self._parsed[key] is None:
@@ -235,18 +232,11 @@ class Ingest:
             self._count_bad_key(key)
             return None
         self._parsed[key] = parsed
-        assert parsed.region is not None and parsed.vehicle is not None and parsed.topic is not None
-        stream_key = key if kind is KeyKind.DATA else self._keys.data(parsed.region, parsed.vehicle, parsed.topic)
-        if kind is KeyKind.BATCH:
-            self._stream_of_batch[key] = stream_key
-        inbox = self._inboxes.get(stream_key)
-        if inbox is None:
-            stream = ParsedKey(KeyKind.DATA, parsed.region, parsed.vehicle, parsed.topic)
-            inbox = Inbox(stream)
-            self._inboxes[stream_key] = inbox
         encoding = str(sample.encoding)
-        if kind is KeyKind.DATA and not inbox.ros_type and not is_batch(encoding):  # a batch names it inside
-            inbox.ros_type = encoding.partition(";")[2] if ";" in encoding else ""
+        # A batch names its samples' type inside it; a sample, as its encoding's schema.
+        ros_type = "" if is_batch(encoding) else encoding.partition(";")[2]
+        inbox = Inbox(parsed, ros_type=ros_type)
+        self._inboxes[key] = inbox
         return inbox
 
     def _count(self, parsed: ParsedKey | None, what: str) -> None:

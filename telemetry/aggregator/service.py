@@ -69,7 +69,6 @@ class AggregatorService:
         keys, region, session = self._keys, self._settings.region, self._session
         self._declared += [
             session.declare_subscriber(keys.selector(KeyKind.DATA, region), self._ingest.on_data),
-            session.declare_subscriber(keys.selector(KeyKind.BATCH, region), self._ingest.on_batch),
             session.declare_subscriber(keys.selector(KeyKind.HEALTH, region), self._ingest.on_health),
             session.liveliness().declare_subscriber(
                 keys.selector(KeyKind.ALIVE, region), self._ingest.on_liveliness, history=True

@@ -3,9 +3,10 @@
     python -m telemetry.bench.blaster --connect tcp/127.0.0.1:7447 --vehicles 5 --streams-per-vehicle 100 \
         --rate-hz 100 [--batch 50] [--prefix p0]
 
-Keys follow DESIGN.md (`telemetry/data/bench/<prefix>-v<i>/s<j>` or `telemetry/batch/...`)
-with real 32-byte attachments (or real msg/SampleBatch CDR) and consecutive sequences per
-stream, so the aggregator does the work it does for a real fleet. Payloads are 316 bytes
+Keys follow DESIGN.md (`telemetry/data/bench/<prefix>-v<i>/s<j>`) with real 32-byte
+attachments, or real msg/SampleBatch CDR on the same data key with the encoding the bridge
+gives batches (telemetry.codec.batch.BATCH_ENCODING, no attachment), and consecutive
+sequences per stream, so the aggregator does the work it does for a real fleet. Payloads are 316 bytes
 (the size of a serialized sensor_msgs/Imu). Rounds run on absolute deadlines at `--rate-hz`
 per stream; `--rate-hz 0` sends as fast as it can. Congestion control is BLOCK, so a slow
 consumer slows the blaster down instead of losing samples: what arrives is what the chain
@@ -19,6 +20,7 @@ import signal
 import sys
 import threading
 import time
+from typing import Any
 
 import numpy as np
 import zenoh
@@ -29,10 +31,13 @@ from telemetry.codec.attachment import (
     ATTACHMENT_VERSION,
     FLAG_STAMP_FROM_HEADER,
 )
-from telemetry.codec.batch import read_batch
+from telemetry.codec.batch import BATCH_ENCODING, read_batch
+from telemetry.codec.names import SAMPLE_BATCH
 from telemetry.net import BackgroundSession, SessionOptions
+from telemetry.net.declarations import undeclare_all
 
 PAYLOAD_BYTES = 316
+IMU_TYPE = "sensor_msgs/msg/Imu"
 _MAGIC_SEQUENCE = 0x5E9_0000_0000_0000
 _MAGIC_SOURCE = 0x50C_0000_0000_0000
 
@@ -46,10 +51,10 @@ class BatchTemplate:
     """
 
     def __init__(self, store: TypeStore, count: int, payload_bytes: int = PAYLOAD_BYTES) -> None:
-        batch_type = store.message_class("telemetry/msg/SampleBatch")
+        batch_type: Any = store.message_class(SAMPLE_BATCH)  # a class pycdr2 builds from msg/
         marker = batch_type(
             version=batch_type.VERSION,
-            ros_type="sensor_msgs/msg/Imu",
+            ros_type=IMU_TYPE,
             stamp_from_header=True,
             sequence=[_MAGIC_SEQUENCE + i for i in range(count)],
             source_time_ns=[_MAGIC_SOURCE + i for i in range(count)],
@@ -95,13 +100,12 @@ def main() -> int:
             session = link.wait(0.2)
         if session is None:
             return 0
-        kind = "batch" if args.batch else "data"
-        encoding = zenoh.Encoding.APPLICATION_CDR.with_schema(
-            "telemetry/msg/SampleBatch" if args.batch else "sensor_msgs/msg/Imu"
+        encoding = (
+            zenoh.Encoding(BATCH_ENCODING) if args.batch else zenoh.Encoding.APPLICATION_CDR.with_schema(IMU_TYPE)
         )
         publishers = [
             session.declare_publisher(
-                f"telemetry/{kind}/bench/{args.prefix}-v{v}/s{s}",
+                f"telemetry/data/bench/{args.prefix}-v{v}/s{s}",
                 encoding=encoding,
                 congestion_control=zenoh.CongestionControl.BLOCK,
             )
@@ -114,12 +118,11 @@ def main() -> int:
         sent = _blast(publishers, template, args.rate_hz, stop)
         elapsed = time.monotonic() - started
         print(f"blaster sent {sent} samples in {elapsed:.2f} s", flush=True)
-        for publisher in publishers:
-            publisher.undeclare()
+        undeclare_all(publishers)
     return 0
 
 
-def _blast(publishers: list, template: BatchTemplate | None, rate_hz: float, stop: threading.Event) -> int:
+def _blast(publishers: list[Any], template: BatchTemplate | None, rate_hz: float, stop: threading.Event) -> int:
     """Rounds of one sample (or one batch) per stream, until `stop`; returns samples sent."""
     per_round = template.count if template else 1
     period_s = per_round / rate_hz if rate_hz > 0 else 0.0

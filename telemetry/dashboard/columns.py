@@ -71,7 +71,7 @@ def _bar_cell(stream: StreamView) -> str:
 
 def _hops_cell(stream: StreamView) -> str:
     """Lost in the window, hop by hop: source -> bridge (DDS) / in the bridge / on the network."""
-    text = f"{stream.lost_dds} / {stream.dropped_bridge} / {stream.lost}"
+    text = f"{stream.lost_dds}/{stream.dropped_bridge}/{stream.lost}"
     return f"[red]{text}[/]" if stream.lost_dds or stream.dropped_bridge or stream.lost else text
 
 
@@ -90,13 +90,13 @@ STREAM_COLUMNS: tuple[Column[StreamView], ...] = (
     Column("type", "Type", _type_cell, lambda s: s.ros_type),
     Column("rate", "Hz / expected", _rate_cell, lambda s: s.rate_hz),
     Column("ratio", "Rate", _bar_cell, lambda s: s.rate_ratio),
-    Column("source", "Source Hz", lambda s: cells.hz(s.source_rate_hz), lambda s: s.source_rate_hz),
+    Column("source", "Src Hz", lambda s: cells.hz(s.source_rate_hz), lambda s: s.source_rate_hz),
     Column("p50", "p50 ms", lambda s: cells.ms(s.latency_p50_ms), lambda s: s.latency_p50_ms),
     Column("p90", "p90 ms", lambda s: cells.ms(s.latency_p90_ms), lambda s: s.latency_p90_ms),
     Column("p99", "p99 ms", lambda s: cells.ms(s.latency_p99_ms), lambda s: s.latency_p99_ms),
     Column("max", "max ms", lambda s: cells.ms(s.latency_max_ms), lambda s: s.latency_max_ms),
     Column("jitter", "Jitter ms", lambda s: cells.ms(s.jitter_ms), lambda s: s.jitter_ms),
-    Column("hops", "Lost dds/br/net", _hops_cell, lambda s: s.lost_dds + s.dropped_bridge + s.lost),
+    Column("hops", "Lost d/b/n", _hops_cell, lambda s: s.lost_dds + s.dropped_bridge + s.lost),
     Column("bandwidth", "Bandwidth", lambda s: cells.bytes_rate(s.bytes_per_s), lambda s: s.bytes_per_s),
     Column("rate_trend", "Rate trend", lambda s: cells.sparkline(s.rate_history, TREND_WIDTH, floor=0.0, reduce=min),
            lambda s: s.rate_hz),

@@ -17,6 +17,10 @@ a late sample that fills a gap of the same call is not counted as lost: 1 2 4 3 
 reordered 1. A late sample that fills a gap already reported by an earlier call only counts
 as reordered (the earlier total is not revised: the values seen are not kept).
 
+Each call also says how much of its loss came at its first step, from the carried
+high-water mark to the first new value (`lost_first_step`): the gap at a tick's boundary, so
+the aggregator can attribute it to the sample before it (telemetry.fleet.stats).
+
 Edge kept on purpose: a restart within the first REORDER_WINDOW samples of a run looks like
 reordering (counted as reordered, not as restart, and still not as loss).
 
@@ -27,7 +31,8 @@ sample.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -78,7 +83,12 @@ def jump_limit_for(expected_hz: float | None) -> int:
 
 @dataclass(frozen=True, slots=True)
 class GapCounts:
-    """What one call saw; `last` and `high` are the state to carry into the next call."""
+    """What one call saw; `last` and `high` are the state to carry into the next call.
+
+    `lost_first_step` is the part of `lost` in the slots between the carried high-water mark
+    and the call's first value (0 without carried state): a breakdown of `lost`, so left out
+    of equality.
+    """
 
     lost: int
     restarts: int
@@ -86,6 +96,7 @@ class GapCounts:
     reordered: int
     last: int | None  # the last sequence, in arrival order
     high: int | None  # the current run's high-water mark (>= last)
+    lost_first_step: int = field(default=0, compare=False)
 
 
 def classify_gaps(
@@ -107,6 +118,9 @@ def classify_gaps(
         raise ValueError(f"sequence must be one-dimensional, got shape {new.shape}")
     if new.size == 0:
         return GapCounts(0, 0, 0, 0, previous_last, _carried_high(previous_last, previous_high))
+    consecutive = _consecutive_counts(previous_last, previous_high, new, jump_limit)
+    if consecutive is not None:
+        return consecutive
     if previous_last is None:
         values, first_pair = new, 0
     else:
@@ -127,6 +141,23 @@ def _carried_high(last: int | None, high: int | None) -> int | None:
     return high
 
 
+def _consecutive_counts(
+    previous_last: int | None, previous_high: int | None, new: npt.NDArray[np.uint64], jump_limit: int
+) -> GapCounts | None:
+    """The commonest case, cheapest: the new values count up by one, from a step forward of
+    at most jump_limit past the carried state (when that is its own high-water mark)."""
+    first, last = int(new[0]), int(new[-1])
+    # Spanning exactly size - 1 and strictly increasing: consecutive.
+    if last - first != new.size - 1 or not (new[1:] > new[:-1]).all():
+        return None
+    if previous_last is None:
+        return GapCounts(0, 0, 0, 0, last, last)
+    if _carried_high(previous_last, previous_high) != previous_last or not 1 <= first - previous_last <= jump_limit:
+        return None
+    lost = first - previous_last - 1
+    return GapCounts(lost, 0, 0, 0, last, last, lost)
+
+
 def _monotonic_counts(values: npt.NDArray[np.uint64], first_pair: int, jump_limit: int) -> GapCounts | None:
     """The common case, cheaply: every counted step goes forward by 1..jump_limit."""
     if first_pair == 1 and values[0] != values[1]:
@@ -136,7 +167,8 @@ def _monotonic_counts(values: npt.NDArray[np.uint64], first_pair: int, jump_limi
         return None
     last = int(values[-1])
     lost = last - int(values[first_pair]) - later.size
-    return GapCounts(lost, 0, 0, 0, last, last)
+    first_step = int(values[2]) - int(values[1]) - 1 if first_pair == 1 else 0
+    return GapCounts(lost, 0, 0, 0, last, last, first_step)
 
 
 def _general_counts(values: npt.NDArray[np.uint64], first_pair: int, jump_limit: int) -> GapCounts:
@@ -188,7 +220,23 @@ def _general_counts(values: npt.NDArray[np.uint64], first_pair: int, jump_limit:
         reordered=reordered,
         last=last,
         high=last + int(high_water[-1] - shifted[-1]),
+        lost_first_step=_first_step_loss(shifted, run_of, boundary) if first_pair == 1 else 0,
     )
+
+
+def _first_step_loss(
+    shifted: npt.NDArray[np.int64], run_of: npt.NDArray[Any], boundary: npt.NDArray[np.bool_]
+) -> int:
+    """With carried state (values = high, last, new...): the slots strictly between the carried
+    high-water mark and the first new value that no value of the call filled."""
+    if boundary[1]:
+        return 0  # the first new value starts a new run: a restart or a jump, never loss
+    high, first = int(shifted[0]), int(shifted[2])
+    if first <= high + 1:
+        return 0
+    new = shifted[2:]
+    inside = new[(run_of[2:] == 0) & (new > high) & (new < first)]
+    return first - high - 1 - int(np.unique(inside).size)
 
 
 class SequenceTracker:

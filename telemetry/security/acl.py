@@ -145,8 +145,8 @@ def _selectors(keys: KeySpace, kind: KeyKind, fleet: FleetConfig) -> tuple[str, 
     return (keys.selector(kind),) + tuple(keys.selector(kind, region.name) for region in fleet.regions)
 
 
-#: What a vehicle publishes: its samples, alone and batched, and its bridge's health reports.
-_PUBLISHED = (KeyKind.DATA, KeyKind.BATCH, KeyKind.HEALTH)
+#: What a vehicle publishes: its samples (alone and batched, on one key) and its bridge's health reports.
+_PUBLISHED = (KeyKind.DATA, KeyKind.HEALTH)
 
 
 def _published(keys: KeySpace, fleet: FleetConfig) -> tuple[str, ...]:

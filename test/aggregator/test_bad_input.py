@@ -94,7 +94,7 @@ SENDERS: dict[str, tuple[str, Sender]] = {
         "data",
         lambda b, key: rogue.put_with_attachment(b.session, key, rogue.unknown_version_attachment),
     ),
-    BadInput.BAD_BATCH: ("batch", lambda b, key: rogue.put_undecodable_batches(b.session, key, b.store)),
+    BadInput.BAD_BATCH: ("data", lambda b, key: rogue.put_undecodable_batches(b.session, key, b.store)),
     BadInput.SEQUENCE_JUMP: ("data", lambda b, key: rogue.sequence_jump(b.session, key)),
     # A topic chunk ROS would reject (it starts with a digit): the key names its vehicle.
     BadInput.BAD_KEY: ("data", lambda b, key: rogue.put_bad_keys(b.session, [key.rsplit("/", 1)[0] + "/9lives"])),

@@ -162,7 +162,7 @@ def test_a_batched_stream_reports_the_ros_type_inside_its_batches(store: TypeSto
     payload = batch_payload(store, arrivals(100, 0.2, start_ns=T0), T0 + 200 * MS)
     # What the bridge's publisher sets (telemetry/net/forwarder.py) and Zenoh delivers.
     encoding = "application/cdr;telemetry/msg/SampleBatch"
-    ingest.on_batch(FakeSample("telemetry/batch/us-east/truck-01/imu", FakeBytes(payload), encoding=encoding))
+    ingest.on_data(FakeSample("telemetry/data/us-east/truck-01/imu", FakeBytes(payload), encoding=encoding))
     run = Run(store)
     run.engine.ingest(ingest.drain(), T0 + TICK)
     assert run.stream(run.snapshot(T0 + TICK), US, TRUCK, "/imu").ros_type == "sensor_msgs/msg/Imu"

@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 from support.engine_input import FakeBytes, FakeSample, arrivals, batch_payload
 
+import telemetry.aggregator.ingest as ingest_module
 from telemetry.aggregator.ingest import BadInput, Ingest, parse_attachments
 from telemetry.codec import TypeStore
+from telemetry.codec.batch import BATCH_ENCODING, batch_head
 from telemetry.codec.attachment import ATTACHMENT_SIZE, pack_fields
 from telemetry.keys import KeySpace
 
@@ -87,20 +90,37 @@ def test_a_key_whose_topic_does_not_parse_is_a_bad_key_of_the_vehicle_it_names_e
 
 def test_a_batch_that_does_not_parse_is_kept_whole_for_the_tick_to_count() -> None:
     ingest = Ingest(KeySpace())
-    key = "telemetry/batch/us-east/truck-01/imu"
-    ingest.on_batch(FakeSample(key, FakeBytes(b"not decoded here")))
-    ((receive_ns, payload, data_len),) = ingest.drain().inboxes[key.replace("/batch/", "/data/")].batches
+    key = "telemetry/data/us-east/truck-01/imu"
+    ingest.on_data(FakeSample(key, FakeBytes(b"not decoded here"), encoding=BATCH_ENCODING))
+    ((receive_ns, payload, data_len),) = ingest.drain().inboxes[key].batches
     assert payload == b"not decoded here" and data_len is None and receive_ns > 0
 
 
 def test_a_batch_is_kept_without_its_samples_bytes(store: TypeStore) -> None:
     ingest = Ingest(KeySpace())
-    key = "telemetry/batch/us-east/truck-01/imu"
+    key = "telemetry/data/us-east/truck-01/imu"
     payload = batch_payload(store, arrivals(1000, 0.05), 1)
-    ingest.on_batch(FakeSample(key, FakeBytes(payload)))
-    ((_, head, data_len),) = ingest.drain().inboxes[key.replace("/batch/", "/data/")].batches
+    ingest.on_data(FakeSample(key, FakeBytes(payload), encoding=BATCH_ENCODING))
+    ((_, head, data_len),) = ingest.drain().inboxes[key].batches
     assert data_len == 50 * 316 and len(head) + 4 + data_len == len(payload)
     assert payload.startswith(head)
+
+
+def test_batches_beyond_what_a_tick_may_hold_are_dropped_as_overload_and_counted(
+    store: TypeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payload = batch_payload(store, arrivals(1000, 0.05), 1)
+    head, _ = batch_head(payload)
+    kept = len(head) + ingest_module.KEPT_BATCH_OVERHEAD_BYTES  # what one batch is charged
+    monkeypatch.setattr(ingest_module, "MAX_PENDING_BATCH_BYTES", 3 * kept)
+    ingest = Ingest(KeySpace())
+    for _ in range(5):
+        ingest.on_data(FakeSample(KEY, FakeBytes(payload), encoding=BATCH_ENCODING))
+    drained = ingest.drain()
+    assert len(drained.inboxes[KEY].batches) == 3
+    assert drained.bad == {("eu-west", "rover-01"): {BadInput.OVERLOAD: 2}}
+    ingest.on_data(FakeSample(KEY, FakeBytes(payload), encoding=BATCH_ENCODING))  # the next tick starts afresh
+    assert len(ingest.drain().inboxes[KEY].batches) == 1
 
 
 def test_liveliness_put_and_delete_become_presence_records() -> None:
@@ -136,7 +156,8 @@ def test_forget_drops_a_stream_and_it_comes_back_when_it_sends_again() -> None:
 def test_samples_alone_and_batched_of_one_stream_fill_one_inbox_named_by_its_data_key(store: TypeStore) -> None:
     ingest = Ingest(KeySpace())
     ingest.on_data(FakeSample("telemetry/data/us-east/truck-01/imu", PAYLOAD, attachment(1)))
-    ingest.on_batch(FakeSample("telemetry/batch/us-east/truck-01/imu", FakeBytes(batch_payload(store, arrivals(1000, 0.003), 2))))
+    ingest.on_data(FakeSample("telemetry/data/us-east/truck-01/imu", FakeBytes(batch_payload(store, arrivals(1000, 0.003), 2)),
+                              encoding=BATCH_ENCODING))
     drained = ingest.drain()
     assert list(drained.inboxes) == ["telemetry/data/us-east/truck-01/imu"]
     inbox = drained.inboxes["telemetry/data/us-east/truck-01/imu"]

@@ -167,6 +167,38 @@ def test_the_vectorised_counts_equal_the_one_sample_at_a_time_rules(seed: int) -
     first = classify_gaps(None, sequence[:split], LIMIT)
     second = classify_gaps(first.last, sequence[split:], LIMIT, first.high)
     assert second == reference_counts(first.last, first.high, sequence[split:], LIMIT)
+    assert first.lost_first_step == 0 and 0 <= second.lost_first_step <= second.lost
+
+
+def test_a_consecutive_call_after_a_gap_counts_the_gap_at_its_first_step() -> None:
+    counts = classify_gaps(100, np.arange(105, 200, dtype=np.uint64), LIMIT)
+    assert counts == GapCounts(4, 0, 0, 0, 199, 199)
+    assert counts.lost_first_step == 4
+    assert classify_gaps(None, np.arange(1, 50), LIMIT).lost_first_step == 0
+
+
+def test_a_consecutive_call_after_a_late_sample_is_measured_against_the_high_water_mark() -> None:
+    # The carried last sample (98) came late: 101 follows the high-water mark 100, nothing lost.
+    sequence = list(range(101, 110))
+    counts = classify_gaps(98, sequence, LIMIT, previous_high=100)
+    assert counts == reference_counts(98, 100, sequence, LIMIT) == GapCounts(0, 0, 0, 0, 109, 109)
+    assert counts.lost_first_step == 0
+
+
+def test_the_loss_at_the_first_step_leaves_out_what_a_late_sample_of_the_call_fills() -> None:
+    # High-water mark 100, then 103: 101 and 102 missing at the first step; 101 arrives late.
+    counts = classify_gaps(98, [103, 101, 104], LIMIT, previous_high=100)
+    assert (counts.lost, counts.reordered, counts.lost_first_step) == (1, 1, 1)
+    assert classify_gaps(10, [13, 15], LIMIT).lost_first_step == 2  # and 14 is lost later in the call
+
+
+def test_a_restart_or_a_jump_at_the_first_step_is_never_first_step_loss() -> None:
+    assert classify_gaps(5000, [1, 2], LIMIT).lost_first_step == 0
+    assert classify_gaps(10, [10 + 2 * LIMIT, 11 + 2 * LIMIT], LIMIT).lost_first_step == 0
+
+
+def test_the_first_step_breakdown_is_left_out_of_equality() -> None:
+    assert GapCounts(1, 0, 0, 0, 13, 13, lost_first_step=1) == GapCounts(1, 0, 0, 0, 13, 13)
 
 
 def test_classify_gaps_rejects_a_jump_limit_out_of_range() -> None:

@@ -18,7 +18,7 @@ from support.engine_run import Run
 from telemetry.aggregator.ingest import Ingest
 from telemetry.codec import TypeStore
 from telemetry.codec.attachment import ATTACHMENT_SIZE, pack_fields, unpack
-from telemetry.codec.batch import batch_head, read_batch
+from telemetry.codec.batch import BATCH_ENCODING, batch_head, read_batch
 from telemetry.config import default_fleet_config_path, parse_fleet_config
 from telemetry.dashboard.reports import decode_fleet_status, decode_vehicle_stats
 from telemetry.errors import CodecError, ConfigError, KeyExprError
@@ -110,6 +110,7 @@ def test_a_mutated_fleet_config_loads_or_names_the_file_and_the_problem(
 
 KEYS = st.one_of(
     st.sampled_from(["telemetry/data/eu-west/rover-01/imu", "telemetry/batch/eu-west/rover-01/imu",
+                     "telemetry/health/eu-west/rover-01",
                      "telemetry/data/eu-west", "telemetry/data/*/x/y", "telemetry/data/eu-west/rover-01/a$b",
                      "other/data/a/b/c"]),
     st.text(alphabet="abc/-_*$#?", max_size=40).map(lambda t: "telemetry/data/" + t),
@@ -117,19 +118,21 @@ KEYS = st.one_of(
 
 
 @FUZZ
-@given(st.lists(st.tuples(KEYS, st.binary(max_size=80), st.one_of(st.none(), st.binary(max_size=40))),
+@given(st.lists(st.tuples(KEYS, st.binary(max_size=80), st.one_of(st.none(), st.binary(max_size=40)), st.booleans()),
                 max_size=30))
 def test_the_aggregator_counts_hostile_samples_and_keeps_publishing(
-    store: TypeStore, samples: list[tuple[str, bytes, bytes | None]]
+    store: TypeStore, samples: list[tuple[str, bytes, bytes | None, bool]]
 ) -> None:
     ingest = Ingest(KeySpace())
     good = pack_fields(1, T0, T0, stamp_from_header=True)
     ingest.on_data(FakeSample("telemetry/data/eu-west/rover-01/imu", FakeBytes(b"\x00\x01\x00\x00" + bytes(40)),
                               FakeBytes(good)))
-    for key, payload, attachment in samples:
-        sample = FakeSample(key, FakeBytes(payload), None if attachment is None else FakeBytes(attachment))
-        if key.startswith("telemetry/batch/"):
-            ingest.on_batch(sample)
+    for key, payload, attachment, says_batch in samples:
+        # A message that claims to be a SampleBatch (its encoding), whatever its bytes are.
+        encoding = BATCH_ENCODING if says_batch else "application/cdr;sensor_msgs/msg/Imu"
+        sample = FakeSample(key, FakeBytes(payload), None if attachment is None else FakeBytes(attachment), encoding)
+        if key.startswith("telemetry/health/"):
+            ingest.on_health(sample)
         else:
             ingest.on_data(sample)
     run = Run(store)

@@ -58,8 +58,7 @@ def test_a_vehicle_may_only_publish_and_serve_under_its_own_keys(fleet: FleetCon
         for rule in ingress:
             assert all(f"/eu-west/{vehicle}" in key for key in rule["key_exprs"]), rule
         puts = [key for r in ingress if "put" in r["messages"] for key in r["key_exprs"]]
-        assert puts == [f"telemetry/data/eu-west/{vehicle}/**", f"telemetry/batch/eu-west/{vehicle}/**",
-                        f"telemetry/health/eu-west/{vehicle}"]
+        assert puts == [f"telemetry/data/eu-west/{vehicle}/**", f"telemetry/health/eu-west/{vehicle}"]
         # Nothing of the fleet's data flows out to a vehicle, and it subscribes to nothing.
         egress = [r for r in _rules_of(section, vehicle) if r["flows"] == ["egress"]]
         assert {m for r in egress for m in r["messages"]} == {"query", "declare_subscriber"}
@@ -70,7 +69,7 @@ def test_the_dashboard_may_read_stats_fleet_and_liveliness_but_publish_nothing(f
     ingress = {m for r in rules if r["flows"] == ["ingress"] for m in r["messages"]}
     assert ingress == {"declare_subscriber", "declare_liveliness_subscriber", "liveliness_query", "query"}
     keys = {key for r in rules for key in r["key_exprs"]}
-    assert not any("/data/" in key or "/batch/" in key for key in keys)
+    assert not any("/data/" in key or "/health/" in key for key in keys)
 
 
 def test_the_aggregator_may_read_all_data_and_write_stats(fleet: FleetConfig) -> None:
@@ -79,7 +78,7 @@ def test_the_aggregator_may_read_all_data_and_write_stats(fleet: FleetConfig) ->
                   for key in r["key_exprs"]}
     # Zenoh matches a subscription only against a rule that includes it: the exact selectors
     # the aggregator declares, whole fleet or one region (--region).
-    assert {"telemetry/data/**", "telemetry/batch/**", "telemetry/data/eu-west/**"} <= subscribed
+    assert {"telemetry/data/**", "telemetry/health/*/*", "telemetry/data/eu-west/**"} <= subscribed
     puts = {key for r in rules if r["flows"] == ["ingress"] and "put" in r["messages"] for key in r["key_exprs"]}
     assert puts == {"telemetry/stats/*/*", "telemetry/stats/eu-west/*", "telemetry/stats/us-east/*", "telemetry/fleet"}
 

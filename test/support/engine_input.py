@@ -123,9 +123,9 @@ def batch_payload(store: TypeStore, samples: Arrivals, send_ns: int) -> bytes:
 
 
 def batch_inbox(region: str, vehicle: str, topic: str, batches: Iterable[tuple[int, bytes]]) -> tuple[str, Inbox]:
-    """(key, inbox) on telemetry/batch/...: (receive time, SampleBatch payload) pairs, kept as
-    the callback keeps them (the head without the samples' bytes; whole if it does not parse)."""
-    key = _KEYS.batch(region, vehicle, topic)
+    """(key, inbox) of a stream's SampleBatches: (receive time, payload) pairs, kept as the
+    callback keeps them (the head without the samples' bytes; whole if it does not parse)."""
+    key = _KEYS.data(region, vehicle, topic)
     inbox = Inbox(_KEYS.parse(key))
     for receive_ns, payload in batches:
         try:

@@ -11,7 +11,7 @@ Options a test needs to know the right answer in advance:
   (header stamps, attachment source times, clock replies) carries the shift.
 - `drop_every`: sequences that are multiples of k are numbered but never sent (known loss).
 - `restart_after_s`: once, after this long, every stream's sequence starts again at 1.
-- `batch_ms`: send msg/SampleBatch on telemetry/batch/... instead of single samples.
+- `batch_ms`: send msg/SampleBatch (on the stream's data key, as the bridge does) instead of single samples.
 - a stream's `advertised_hz`: the rate the catalogue claims, when it differs from the rate
   actually sent (a stream flooding 100x its expected rate).
 
@@ -150,7 +150,7 @@ class SyntheticVehicle:
         self._outlets = [
             _Outlet(
                 spec,
-                (keys.batch if options.batch_ms else keys.data)(region, name, spec.topic),
+                keys.data(region, name, spec.topic),
                 round(_NS / spec.rate_hz),
             )
             for spec in options.streams
