@@ -85,7 +85,9 @@ def saturated_sources(view: FleetView, fleet: FleetConfig, tolerance: float = RA
         streams = {s.topic: s for s in vehicle.streams}
         for stream_config in vehicle_config.streams:
             stream = streams.get(stream_config.topic)
-            if stream is None or math.isnan(stream.source_rate_hz):
+            # A stale stream's source stopped (a dead driver), which is said as such; a saturated
+            # machine's sources still publish, only slower.
+            if stream is None or stream.stale or math.isnan(stream.source_rate_hz):
                 continue
             if stream.source_rate_hz / stream_config.rate_hz < 1.0 - tolerance - 1e-9:
                 found.append(StarvedSource(vehicle.key, stream.topic, stream.source_rate_hz, stream_config.rate_hz))

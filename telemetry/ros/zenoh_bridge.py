@@ -53,7 +53,7 @@ from telemetry.ros.common import (
     spin_until_shutdown,
     split_ros_args,
 )
-from telemetry.ros.lean_spinner import BridgedSubscription, lean_spin, lean_spin_available
+from telemetry.ros.lean_spinner import BridgedSubscription, Chore, lean_spin, lean_spin_available
 
 __all__ = ["BridgeSettings", "ZenohBridgeNode", "main"]
 
@@ -108,16 +108,22 @@ class ZenohBridgeNode(Node):
         forwarder.health.update(unknown_types=0, type_mismatches=0)
         for stream in settings.streams:
             self._bridge(stream)
-        self.create_timer(_REPORT_PERIOD_S, self._report)
-        self.create_timer(_GRAPH_SCAN_PERIOD_S, self._scan_graph)
-        self.create_timer(_HEALTH_PERIOD_S, self._publish_health)
-        if not lean and any(stream.budget_ns for stream in settings.streams):
-            self.create_timer(_BATCH_TICK_S, forwarder.send_all)
+        self._chores: list[Chore] = [(_REPORT_PERIOD_S, self._report), (_GRAPH_SCAN_PERIOD_S, self._scan_graph),
+                                     (_HEALTH_PERIOD_S, self._publish_health)]
+        if not lean:  # an rclpy executor runs them as timers (the lean loop runs them itself)
+            for period_s, chore in self._chores:
+                self.create_timer(period_s, chore)
+            if any(stream.budget_ns for stream in settings.streams):
+                self.create_timer(_BATCH_TICK_S, forwarder.send_all)
 
     # What the lean loop spins (telemetry.ros.lean_spinner.LeanNode).
     @property
     def bridged(self) -> list[BridgedSubscription]:
         return self._bridged
+
+    @property
+    def chores(self) -> list[Chore]:
+        return self._chores
 
     @property
     def sink(self) -> ZenohForwarder:
