@@ -1,28 +1,21 @@
 """The fleet config's optional `alerts:` section: the dashboard's alert thresholds, checked like the rest.
 
-Reuses test_config's valid fleet and its `load` / `expect_error` helpers, so every error is
+Uses config_cases' valid fleet (the `fleet` fixture) and its `load` / `expect_error` helpers, so every error is
 checked the same way: `<file>: alerts.<field>: <what is wrong>`.
 """
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from support.config_cases import SHIPPED_FLEET, expect_error, load
 
 from telemetry.codec import TypeStore
 from telemetry.config import AlertThresholds, load_fleet_config
 from telemetry.errors import ConfigError
-from test_config import _BASE_FLEET, SHIPPED_FLEET, expect_error, load
-
-
-@pytest.fixture
-def fleet() -> dict[str, Any]:
-    """test_config's valid fleet: each test sets its own `alerts:` on a copy."""
-    return copy.deepcopy(_BASE_FLEET)
 
 
 def yaml_text(fleet: dict[str, Any]) -> str:
