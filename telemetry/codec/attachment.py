@@ -33,9 +33,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+import numpy as np
+
 from telemetry.errors import CodecError
 
 __all__ = [
+    "ATTACHMENT_DTYPE",
     "ATTACHMENT_SIZE",
     "ATTACHMENT_STRUCT",
     "ATTACHMENT_VERSION",
@@ -49,12 +52,23 @@ __all__ = [
 
 ATTACHMENT_VERSION = 1
 ATTACHMENT_SIZE = 32
-#: version u8, flags u8, 6 reserved bytes, sequence u64, source_time_ns i64, send_time_ns i64.
-ATTACHMENT_STRUCT = struct.Struct("<BB6xQqq")
+#: The table above as (field, struct code, numpy type): both views below are built from it.
+_LAYOUT = (
+    ("version", "B", "u1"),
+    ("flags", "B", "u1"),
+    ("reserved", "6x", "V6"),
+    ("sequence", "Q", "<u8"),
+    ("source_time_ns", "q", "<i8"),
+    ("send_time_ns", "q", "<i8"),
+)
+#: For one attachment at a time (the bridge packs, tests unpack).
+ATTACHMENT_STRUCT = struct.Struct("<" + "".join(code for _, code, _ in _LAYOUT))
+#: For many at once (the aggregator reads a tick's attachments as one structured array).
+ATTACHMENT_DTYPE = np.dtype([(name, kind) for name, _, kind in _LAYOUT])
 #: Flags bit 0: source_time_ns came from the message's header.stamp.
 FLAG_STAMP_FROM_HEADER = 0x01
 
-assert ATTACHMENT_STRUCT.size == ATTACHMENT_SIZE
+assert ATTACHMENT_STRUCT.size == ATTACHMENT_DTYPE.itemsize == ATTACHMENT_SIZE
 
 _SEQUENCE_MAX = 2**64 - 1
 _I64_MIN = -(2**63)

@@ -3,14 +3,15 @@
 Children start in their own session, so a Ctrl-C in the terminal reaches only the
 supervisor, which then stops them in order (vehicles, aggregator, routers): SIGTERM, a
 bounded wait, SIGKILL for the ones that do not listen. The DESIGN trap this guards against
-is a child left behind holding a port, or a session that never closes.
+is a child left behind holding a port, or a session that never closes. Starting, waiting and
+stopping are telemetry.process's (shared with the bench and the tests); this layer knows the
+demo's parts, their log names and the stop order.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from telemetry.demo.plan import Part, PartKind
 from telemetry.errors import TelemetryError
+from telemetry.process import poll_until, spawn_logged, stop_processes
 
 __all__ = ["Child", "PartFailed", "Supervisor", "find_line"]
 
@@ -65,12 +67,7 @@ class Supervisor:
     def start(self, part: Part) -> Child:
         log_path = self.log_dir / part.log_name
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **part.env}
-        with open(log_path, "wb") as log:  # a fresh log: ready lines of an earlier run must not count
-            process = subprocess.Popen(
-                [self._python, "-m", part.module, *part.args],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                start_new_session=True,
-            )
+        process = spawn_logged([self._python, "-m", part.module, *part.args], log_path, env)
         child = Child(part, process, log_path, time.monotonic())
         self.children.append(child)
         _log.debug("started %s (pid %d): %s", part.name, process.pid, " ".join(part.args))
@@ -80,17 +77,28 @@ class Supervisor:
         """The first log line containing `text`; PartFailed if the child exits or time runs out."""
         return self.wait_until(child, lambda: find_line(child.log_path, text), timeout_s, f"its line {text!r}")
 
-    def wait_until(self, child: Child, found: Callable[[], str | None], timeout_s: float, what: str) -> str:
-        deadline = time.monotonic() + timeout_s
-        while True:
+    def wait_until(self, child: Child, found: Callable[[], str | None], timeout_s: float, what: str,
+                   interval_s: float = 0.05) -> str:
+        """`found()`'s first answer; PartFailed if the child exits first or `timeout_s` passes."""
+        return self.wait_for_any([child], found, timeout_s, what, interval_s)
+
+    def wait_for_any(self, children: list[Child], found: Callable[[], str | None], timeout_s: float, what: str,
+                     interval_s: float = 0.05) -> str:
+        """`found()`'s first answer while all of `children` run; PartFailed naming the one that
+        exited, or the last of them when `timeout_s` passes."""
+        def probe() -> str | None:
             result = found()
             if result is not None:
                 return result
-            if child.process.poll() is not None:
-                raise self.failure(child, f"exited with code {child.process.returncode} before {what}")
-            if time.monotonic() > deadline:
-                raise self.failure(child, f"not ready after {timeout_s:g} s (waiting for {what})")
-            time.sleep(0.05)
+            for child in children:
+                if child.process.poll() is not None:
+                    raise self.failure(child, f"exited with code {child.process.returncode} before {what}")
+            return None
+
+        result = poll_until(probe, timeout_s, interval_s)
+        if result is None:
+            raise self.failure(children[-1], f"not ready after {timeout_s:g} s (waiting for {what})")
+        return result
 
     def failure(self, child: Child, problem: str) -> PartFailed:
         tail = child.log_tail()
@@ -109,33 +117,15 @@ class Supervisor:
         codes: dict[str, int] = {}
         for kinds in _STOP_STAGES:
             stage = [c for c in reversed(self.children) if c.part.kind in kinds]
-            for child in stage:
-                if child.process.poll() is None:
-                    _signal(child, signal.SIGTERM)
-            deadline = time.monotonic() + timeout_s
-            for child in stage:
-                try:
-                    child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    _log.warning("%s (pid %d) ignored SIGTERM for %g s: killing it", child.part.name, child.pid,
-                                 timeout_s)
-                    _signal(child, signal.SIGKILL)
-                    child.process.wait(timeout=timeout_s)
-                codes[child.part.name] = child.process.returncode
+            names = [c.part.name for c in stage]
+            codes.update(zip(names, stop_processes([c.process for c in stage], timeout_s, names), strict=True))
         return codes
-
-
-def _signal(child: Child, signum: signal.Signals) -> None:
-    try:
-        child.process.send_signal(signum)
-    except ProcessLookupError:
-        pass  # exited between poll() and here
 
 
 def find_line(path: Path, text: str) -> str | None:
     """The first line of the log at `path` that contains `text`; None when none does (yet)."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as log:
+        with path.open(encoding="utf-8", errors="replace") as log:
             return next((line.rstrip("\n") for line in log if text in line), None)
     except FileNotFoundError:
         return None

@@ -156,13 +156,8 @@ class LiveFleet:
     def _wait_ready(self, child: Child, text: str) -> None:
         """Like Supervisor.wait_for_line, but looking every 5 ms instead of 50: the
         reconnection figures are measured from the moment this returns."""
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while find_line(child.log_path, text) is None:
-            if child.process.poll() is not None:
-                raise self.supervisor.failure(child, f"exited with code {child.process.returncode} before {text!r}")
-            if time.monotonic() > deadline:
-                raise self.supervisor.failure(child, f"not ready after {_START_TIMEOUT_S:g} s (waiting for {text!r})")
-            time.sleep(_POLL_S)
+        self.supervisor.wait_until(child, lambda: find_line(child.log_path, text), _START_TIMEOUT_S, f"{text!r}",
+                                   interval_s=_POLL_S)
 
     # --- what the processes say ----------------------------------------------------------
 

@@ -1,25 +1,24 @@
-"""Child processes for integration tests: start by module, wait for output, always stop by pid.
+"""The tests' face of telemetry.process: start children by module, wait for output, stop by pid.
 
 Tests never sleep blindly: they wait for a line the child prints (with a timeout) and fail
 with everything the child wrote so far, which is what one needs to see why it did not come
-up. Every child is stopped by its own pid, SIGTERM first, then SIGKILL after a timeout,
-because a Zenoh process that does not exit cleanly can hang forever.
+up. Starting, line waiting and stopping (SIGTERM, then SIGKILL after a timeout, by pid) are
+telemetry.process's, shared with the demo and the bench; this layer adds the checkout's
+environment, assertion messages and the per-test group the `processes` fixture stops.
+`wait_until` is the one polling helper every wait in test/ is built on.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO
 
-__all__ = ["REPO_ROOT", "ChildProcess", "ProcessGroup", "free_port", "wait_until"]
+from telemetry.process import PipedChild, poll_until, wait_until
+
+__all__ = ["REPO_ROOT", "ChildProcess", "ProcessGroup", "free_port", "poll_until", "wait_until"]
 
 #: The source checkout; children run from here so `python -m telemetry...` imports this tree.
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,82 +33,8 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float, interval_s: float = 0.02) -> bool:
-    """Poll `condition` until it holds (True) or `timeout_s` passes (False); never a blind sleep."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if condition():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval_s)
-
-
-class _LineCollector:
-    """Reads one pipe in a thread and keeps every line, so waiters can look back and ahead."""
-
-    def __init__(self, pipe: IO[str], name: str) -> None:
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self._closed = False
-        self._thread = threading.Thread(target=self._read, args=(pipe,), name=name, daemon=True)
-        self._thread.start()
-
-    def _read(self, pipe: IO[str]) -> None:
-        for line in pipe:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._closed = True
-            self._changed.notify_all()
-
-    def wait_for(self, match: Callable[[str], bool], deadline: float) -> str | None:
-        """The first line (from the start) that matches, or None at the deadline or on EOF."""
-        checked = 0
-        with self._changed:
-            while True:
-                for line in self.lines[checked:]:
-                    if match(line):
-                        return line
-                checked = len(self.lines)
-                remaining = deadline - time.monotonic()
-                if self._closed or remaining <= 0:
-                    return None
-                self._changed.wait(remaining)
-
-    def join(self, timeout_s: float) -> None:
-        self._thread.join(timeout_s)
-
-
-class ChildProcess:
-    """One child started with pipes on stdout and stderr; `stop()` ends it by pid."""
-
-    def __init__(self, name: str, argv: list[str], env: Mapping[str, str], cwd: Path) -> None:
-        self.name = name
-        self.argv = argv
-        self._popen = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-        )
-        assert self._popen.stdout is not None and self._popen.stderr is not None
-        self._stdout = _LineCollector(self._popen.stdout, f"{name}-stdout")
-        self._stderr = _LineCollector(self._popen.stderr, f"{name}-stderr")
-
-    @property
-    def pid(self) -> int:
-        return self._popen.pid
-
-    @property
-    def returncode(self) -> int | None:
-        """None while running."""
-        return self._popen.poll()
+class ChildProcess(PipedChild):
+    """A PipedChild whose line waits fail the test with everything the child wrote."""
 
     def wait_for_line(self, match: LineMatch, timeout_s: float = 10.0, stream: str = "stdout") -> str:
         """The first line containing `match` (or for which it is true); fails with the output.
@@ -117,8 +42,7 @@ class ChildProcess:
         `stream` is "stdout" (ready lines) or "stderr" (log lines).
         """
         predicate = (lambda line: match in line) if isinstance(match, str) else match
-        collector = {"stdout": self._stdout, "stderr": self._stderr}[stream]
-        line = collector.wait_for(predicate, time.monotonic() + timeout_s)
+        line = self.find_line(predicate, timeout_s, stream)
         if line is None:
             state = "running" if self.returncode is None else f"exited with {self.returncode}"
             raise AssertionError(
@@ -126,46 +50,6 @@ class ChildProcess:
                 f"{self.output()}"
             )
         return line
-
-    def wait_exit(self, timeout_s: float) -> int | None:
-        """The exit code, or None if it still runs after `timeout_s`."""
-        try:
-            return self._popen.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def stop(self, timeout_s: float = 5.0) -> int:
-        """SIGTERM, wait up to `timeout_s`, then SIGKILL; the exit code (negative: the signal)."""
-        if self._popen.poll() is None:
-            self.send_signal(signal.SIGTERM)
-            if self.wait_exit(timeout_s) is None:
-                self.kill()
-        return self._finish()
-
-    def kill(self) -> int:
-        """SIGKILL now: for tests that need a process to vanish without cleaning up."""
-        if self._popen.poll() is None:
-            self.send_signal(signal.SIGKILL)
-        return self._finish()
-
-    def send_signal(self, signum: signal.Signals) -> None:
-        """Signal the child by pid, unless it already exited."""
-        try:
-            os.kill(self._popen.pid, signum)
-        except ProcessLookupError:
-            pass  # it exited between poll() and kill(); wait() reaps it
-
-    def _finish(self) -> int:
-        code = self._popen.wait()
-        self._stdout.join(2.0)
-        self._stderr.join(2.0)
-        return code
-
-    def output(self) -> str:
-        """Everything the child wrote so far, for failure messages."""
-        stdout = "\n".join(self._stdout.lines)
-        stderr = "\n".join(self._stderr.lines)
-        return f"--- {self.name} stdout ---\n{stdout}\n--- {self.name} stderr ---\n{stderr}"
 
 
 class ProcessGroup:
