@@ -6,25 +6,8 @@ The same processes as `telemetry demo`, without the dashboard: run `dashboard` i
 terminal to watch. Each vehicle's nodes run in its own ROS_DOMAIN_ID.
 """
 
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.substitutions import LaunchConfiguration
-
-
-def _actions(context, *_args, **_kwargs):
-    from telemetry.demo.launch_actions import demo_actions
-
-    def value(name):
-        return LaunchConfiguration(name).perform(context)
-
-    return demo_actions(value("config"), value("zenoh_dir"))
+from telemetry.demo.launch_actions import config_argument, demo_actions, described, secure_configs_argument
 
 
 def generate_launch_description():
-    return LaunchDescription([
-        DeclareLaunchArgument("config", default_value="", description="fleet config (default: the shipped one)"),
-        DeclareLaunchArgument("zenoh_dir", default_value="",
-                              description="a secure deployment's Zenoh configs (`telemetry acl FLEET --out DIR`): "
-                              "mutual TLS and access control; default: the plain shipped configs"),
-        OpaqueFunction(function=_actions),
-    ])
+    return described(demo_actions, config_argument(), secure_configs_argument())

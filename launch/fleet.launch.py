@@ -7,25 +7,8 @@ in the cloud; this starts all of them on one machine. Check: each router logs "l
 on", the aggregator prints "aggregator <id> ready", and `dashboard` connects.
 """
 
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.substitutions import LaunchConfiguration
-
-
-def _actions(context, *_args, **_kwargs):
-    from telemetry.demo.launch_actions import fleet_actions
-
-    def value(name):
-        return LaunchConfiguration(name).perform(context)
-
-    return fleet_actions(value("config"), value("zenoh_dir"))
+from telemetry.demo.launch_actions import config_argument, described, fleet_actions, secure_configs_argument
 
 
 def generate_launch_description():
-    return LaunchDescription([
-        DeclareLaunchArgument("config", default_value="", description="fleet config (default: the shipped one)"),
-        DeclareLaunchArgument("zenoh_dir", default_value="",
-                              description="a secure deployment's Zenoh configs (`telemetry acl FLEET --out DIR`): "
-                              "mutual TLS and access control; default: the plain shipped configs"),
-        OpaqueFunction(function=_actions),
-    ])
+    return described(fleet_actions, config_argument(), secure_configs_argument())

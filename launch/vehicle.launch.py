@@ -9,29 +9,18 @@ vehicle's ROS_DOMAIN_ID from the config. Check: `ros2 topic hz /imu` shows ~1000
 the dashboard (or `telemetry demo`'s) lists the vehicle as online.
 """
 
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.substitutions import LaunchConfiguration
+from launch.actions import DeclareLaunchArgument
 
-
-def _actions(context, *_args, **_kwargs):
-    from telemetry.demo.launch_actions import vehicle_actions
-
-    def value(name):
-        return LaunchConfiguration(name).perform(context)
-
-    return vehicle_actions(value("config"), value("vehicle"), value("region"), value("router"), value("zenoh_dir"))
+from telemetry.demo.launch_actions import config_argument, described, secure_configs_argument, vehicle_actions
 
 
 def generate_launch_description():
-    return LaunchDescription([
+    return described(
+        vehicle_actions,
         DeclareLaunchArgument("vehicle", description="vehicle name in the fleet config, e.g. rover-01"),
         DeclareLaunchArgument("region", default_value="", description="expected region (checked against the config)"),
-        DeclareLaunchArgument("config", default_value="", description="fleet config (default: the shipped one)"),
+        config_argument(),
         DeclareLaunchArgument("router", default_value="",
                               description="Zenoh endpoint of the region router (default: from the config)"),
-        DeclareLaunchArgument("zenoh_dir", default_value="",
-                              description="a secure deployment's Zenoh configs (`telemetry acl FLEET --out DIR`): "
-                              "mutual TLS and access control; default: the plain shipped configs"),
-        OpaqueFunction(function=_actions),
-    ])
+        secure_configs_argument(),
+    )

@@ -7,7 +7,6 @@ the routers' access control and a secure deployment's Zenoh configs.
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import time
@@ -15,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from telemetry.config import default_fleet_config_path, load_fleet_config
+from telemetry.console import Logs, run_console
 from telemetry.describe import describe_fleet
 from telemetry.errors import TelemetryError
 
@@ -201,13 +201,7 @@ def _run_config(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        return int(args.run(args))
-    except TelemetryError as error:
-        print(f"telemetry: error: {error}", file=sys.stderr)
-        return 1
+    return run_console("telemetry", lambda: int(args.run(args)), Logs(verbose=args.verbose))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ message without a traceback. Messages name the thing that failed: file, path, fi
 
 from __future__ import annotations
 
-__all__ = ["TelemetryError", "ConfigError", "CodecError", "KeyExprError"]
+__all__ = ["CodecError", "ConfigError", "KeyExprError", "TelemetryError"]
 
 
 class TelemetryError(Exception):

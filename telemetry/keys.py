@@ -231,22 +231,6 @@ class KeySpace:
             chunks.append("**")
         return "/".join([self.root, kind.value, *chunks])
 
-    def data_selector(self, region: str | None = None, vehicle: str | None = None) -> str:
-        """Every sample key, or one region's, or one vehicle's: `telemetry/data/**`."""
-        return self.selector(KeyKind.DATA, region, vehicle)
-
-    def alive_selector(self, region: str | None = None) -> str:
-        """Every liveliness token, or one region's: `telemetry/alive/*/*`."""
-        return self.selector(KeyKind.ALIVE, region)
-
-    def meta_selector(self, region: str | None = None) -> str:
-        """Every metadata queryable, or one region's: `telemetry/meta/*/*`."""
-        return self.selector(KeyKind.META, region)
-
-    def stats_selector(self, region: str | None = None) -> str:
-        """Every vehicle's stats key, or one region's: `telemetry/stats/*/*`."""
-        return self.selector(KeyKind.STATS, region)
-
     # -- parsing ----------------------------------------------------------------------
 
     def parse(self, key: str) -> ParsedKey:

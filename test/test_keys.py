@@ -299,18 +299,18 @@ def test_parse_with_a_custom_root_refuses_the_default_root() -> None:
 
 
 def test_stream_selectors_match_the_whole_space_a_region_or_a_vehicle() -> None:
-    assert SPACE.data_selector() == "telemetry/data/**"
-    assert SPACE.data_selector("eu-west") == "telemetry/data/eu-west/**"
-    assert SPACE.data_selector("eu-west", "car1") == "telemetry/data/eu-west/car1/**"
-    assert SPACE.data_selector(vehicle="car1") == "telemetry/data/*/car1/**"
+    assert SPACE.selector(KeyKind.DATA) == "telemetry/data/**"
+    assert SPACE.selector(KeyKind.DATA, "eu-west") == "telemetry/data/eu-west/**"
+    assert SPACE.selector(KeyKind.DATA, "eu-west", "car1") == "telemetry/data/eu-west/car1/**"
+    assert SPACE.selector(KeyKind.DATA, vehicle="car1") == "telemetry/data/*/car1/**"
 
 
 def test_vehicle_selectors_use_one_wildcard_per_missing_chunk() -> None:
-    assert SPACE.alive_selector() == "telemetry/alive/*/*"
-    assert SPACE.alive_selector("eu-west") == "telemetry/alive/eu-west/*"
-    assert SPACE.stats_selector() == "telemetry/stats/*/*"
-    assert SPACE.stats_selector("eu-west") == "telemetry/stats/eu-west/*"
-    assert SPACE.meta_selector() == "telemetry/meta/*/*"
+    assert SPACE.selector(KeyKind.ALIVE) == "telemetry/alive/*/*"
+    assert SPACE.selector(KeyKind.ALIVE, "eu-west") == "telemetry/alive/eu-west/*"
+    assert SPACE.selector(KeyKind.STATS) == "telemetry/stats/*/*"
+    assert SPACE.selector(KeyKind.STATS, "eu-west") == "telemetry/stats/eu-west/*"
+    assert SPACE.selector(KeyKind.META) == "telemetry/meta/*/*"
     assert SPACE.selector(KeyKind.CLOCK, "eu", "car1") == "telemetry/clock/eu/car1"
     assert SPACE.selector(KeyKind.ALIVE, vehicle="car1") == "telemetry/alive/*/car1"
 
@@ -329,18 +329,18 @@ def test_the_fleet_selector_refuses_a_region_or_vehicle() -> None:
 def test_selectors_use_a_custom_root() -> None:
     space = KeySpace("fleet/telemetry")
 
-    assert space.data_selector("eu") == "fleet/telemetry/data/eu/**"
-    assert space.alive_selector() == "fleet/telemetry/alive/*/*"
+    assert space.selector(KeyKind.DATA, "eu") == "fleet/telemetry/data/eu/**"
+    assert space.selector(KeyKind.ALIVE) == "fleet/telemetry/alive/*/*"
 
 
 @pytest.mark.parametrize(("name", "problem"), BAD_NAMES)
 def test_selectors_refuse_a_bad_region_or_vehicle(name: str, problem: str) -> None:
     with pytest.raises(KeyExprError, match=exactly(f"region {name!r}: {problem}")):
-        SPACE.data_selector(name)
+        SPACE.selector(KeyKind.DATA, name)
     with pytest.raises(KeyExprError, match=exactly(f"vehicle {name!r}: {problem}")):
-        SPACE.data_selector("eu", name)
+        SPACE.selector(KeyKind.DATA, "eu", name)
     with pytest.raises(KeyExprError, match=exactly(f"region {name!r}: {problem}")):
-        SPACE.alive_selector(name)
+        SPACE.selector(KeyKind.ALIVE, name)
 
 
 def test_zenoh_accepts_every_built_key_and_the_selectors_match_what_they_should() -> None:
@@ -355,14 +355,14 @@ def test_zenoh_accepts_every_built_key_and_the_selectors_match_what_they_should(
     def matches(selector: str, key: str) -> bool:
         return bool(zenoh.KeyExpr(selector).intersects(zenoh.KeyExpr(key)))
 
-    assert matches(space.data_selector(), here[0])
-    assert matches(space.data_selector(), elsewhere[0])
-    assert matches(space.data_selector("eu"), here[0])
-    assert not matches(space.data_selector("eu"), elsewhere[0])
-    assert matches(space.data_selector(vehicle="car1"), here[0])
-    assert not matches(space.data_selector(), here[1])
-    assert matches(space.alive_selector(), here[1])
-    assert matches(space.alive_selector(), elsewhere[1])
-    assert matches(space.alive_selector("eu"), here[1])
-    assert not matches(space.alive_selector("eu"), elsewhere[1])
-    assert not matches(space.alive_selector(), here[0])
+    assert matches(space.selector(KeyKind.DATA), here[0])
+    assert matches(space.selector(KeyKind.DATA), elsewhere[0])
+    assert matches(space.selector(KeyKind.DATA, "eu"), here[0])
+    assert not matches(space.selector(KeyKind.DATA, "eu"), elsewhere[0])
+    assert matches(space.selector(KeyKind.DATA, vehicle="car1"), here[0])
+    assert not matches(space.selector(KeyKind.DATA), here[1])
+    assert matches(space.selector(KeyKind.ALIVE), here[1])
+    assert matches(space.selector(KeyKind.ALIVE), elsewhere[1])
+    assert matches(space.selector(KeyKind.ALIVE, "eu"), here[1])
+    assert not matches(space.selector(KeyKind.ALIVE, "eu"), elsewhere[1])
+    assert not matches(space.selector(KeyKind.ALIVE), here[0])

@@ -72,7 +72,6 @@ class _Vehicle:
     bad_input: dict[str, int] = field(default_factory=dict)
     logged_bad_ns: int = -_BAD_INPUT_LOG_PERIOD_NS
     last_activity_ns: int = 0
-    changes: list[StatusChange] = field(default_factory=list)
     health: VehicleHealth = field(default_factory=VehicleHealth)
 
 
@@ -185,8 +184,8 @@ class FleetEngine:
         receive_ns = np.frombuffer(inbox.receive_ns, dtype=np.int64)
         size = np.frombuffer(inbox.size, dtype=np.int64)
         if not unknown:
-            return single_arrivals(receive_ns, attachments["source_ns"], attachments["sequence"], size)
-        return single_arrivals(receive_ns[known], attachments["source_ns"][known], attachments["sequence"][known],
+            return single_arrivals(receive_ns, attachments["source_time_ns"], attachments["sequence"], size)
+        return single_arrivals(receive_ns[known], attachments["source_time_ns"][known], attachments["sequence"][known],
                                size[known])
 
     def _batch_arrivals(self, inbox: Inbox, vehicle: _Vehicle, stream: _Stream) -> TickArrivals | None:
@@ -246,7 +245,8 @@ class FleetEngine:
             owner = self._vehicles.get((stream.region, stream.vehicle))
             hops = hop_stats(owner.health.reports(stream.topic) if owner else [], now_ns, window_ns)
             rows[(stream.region, stream.vehicle)].append(
-                StreamRow(stream.topic, stream.ros_type, stream.batched, stats, stream.tracker, hops))
+                StreamRow(stream.topic, stream.ros_type, stream.batched, stats, stream.tracker.totals(),
+                          stream.buffer.overflowed_total, hops))
         changes, evicted, payloads, summaries = [], [], {}, []
         for key, vehicle in list(self._vehicles.items()):
             stream_rows = sorted(rows.get(key, []), key=lambda row: row.topic)

@@ -17,23 +17,18 @@ import threading
 import time
 from array import array
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
-from telemetry.codec.attachment import ATTACHMENT_SIZE
+from telemetry.codec.attachment import ATTACHMENT_DTYPE, ATTACHMENT_SIZE
 from telemetry.codec.batch import batch_head, is_batch
 from telemetry.errors import KeyExprError
 from telemetry.keys import KeyKind, KeySpace, ParsedKey, validate_name
 
-__all__ = ["ATTACHMENT_DTYPE", "BadInput", "HealthReport", "Inbox", "Ingest", "parse_attachments"]
+__all__ = ["BadInput", "HealthReport", "Inbox", "Ingest", "parse_attachments"]
 
-#: numpy view of the attachment layout in telemetry/codec/attachment.py (version 1).
-ATTACHMENT_DTYPE = np.dtype(
-    [("version", "u1"), ("flags", "u1"), ("reserved", "V6"), ("sequence", "<u8"),
-     ("source_ns", "<i8"), ("send_ns", "<i8")]
-)
-assert ATTACHMENT_DTYPE.itemsize == ATTACHMENT_SIZE
 
 _MAX_REMEMBERED_KEYS = 10_000
 #: Region and vehicle name charged with input that names no valid source.
@@ -50,8 +45,8 @@ MAX_PENDING_BATCH_BYTES = 40 * 1024 * 1024
 KEPT_BATCH_OVERHEAD_BYTES = 160
 
 
-class BadInput:
-    """Names of the bad-input counters, as reported per source."""
+class BadInput(StrEnum):
+    """Names of the bad-input counters, as reported per source (msg/BadInputCount's `kind`)."""
 
     NO_ATTACHMENT = "no_attachment"
     BAD_ATTACHMENT = "bad_attachment"  # wrong length
@@ -205,7 +200,9 @@ class Ingest:
         """Everything recorded since the last call; the callbacks start on fresh buffers."""
         with self._lock:
             drained = Drained(self._inboxes, self._bad, self._presence, self._health)
-            self._inboxes = {key: Inbox(inbox.parsed, ros_type=inbox.ros_type) for key, inbox in drained.inboxes.items()}
+            self._inboxes = {
+                key: Inbox(inbox.parsed, ros_type=inbox.ros_type) for key, inbox in drained.inboxes.items()
+            }
             self._bad, self._presence, self._health = {}, [], []
             self._pending_samples = self._pending_batch_bytes = 0
         return drained

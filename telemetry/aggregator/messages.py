@@ -1,7 +1,16 @@
-"""Build the aggregator's output messages (msg/VehicleStats, msg/FleetStatus) as CDR."""
+"""Build the aggregator's output messages (msg/VehicleStats, msg/FleetStatus) as CDR.
+
+msg/StreamStats is the one definition of a stream's published record. Its fields are filled
+by name from three frozen records (the window's `StreamWindowStats`, the tracker's
+`SequenceTotals`, the bridge's `HopStats`), each field under the message's own name, plus a
+few the row carries itself (`STREAM_ROW_FIELDS`). A test ties the two: every message field
+has exactly one source, so a field added to the .msg file without one fails there instead of
+going out as a silent zero.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,26 +18,36 @@ from typing import Any
 
 from telemetry.aggregator.health import BridgeLoad
 from telemetry.codec import TypeStore
+from telemetry.codec.names import BAD_INPUT_COUNT, FLEET_STATUS, STREAM_STATS, TIME, VEHICLE_STATS
+from telemetry.codec.stamp import ns_to_stamp
 from telemetry.fleet.clock import ClockEstimate
 from telemetry.fleet.hops import NO_HOP_STATS, HopStats
-from telemetry.fleet.sequence import SequenceTracker
+from telemetry.fleet.sequence import SequenceTotals
 from telemetry.fleet.stats import StreamWindowStats
 from telemetry.fleet.status import VehicleStatus
 
-__all__ = ["MessageBuilder", "StreamRow", "VehicleRow"]
+__all__ = ["STREAM_RECORDS", "STREAM_ROW_FIELDS", "MessageBuilder", "StreamRow", "VehicleRow", "record_fields"]
 
-_NS = 1_000_000_000
 #: A stream counts as OK at this share of its expected rate or more (and not stale).
 OK_RATE_RATIO = 0.9
+#: The records whose fields msg/StreamStats carries under the same names...
+STREAM_RECORDS: tuple[type[Any], ...] = (StreamWindowStats, SequenceTotals, HopStats)
+#: ...except these, which the message carries in another form (`last_receive`, a Time)...
+_NOT_COPIED = frozenset({"last_receive_ns"})
+#: ...and the fields `StreamRow` fills itself.
+STREAM_ROW_FIELDS = ("topic", "ros_type", "batched", "overflowed_total", "last_receive")
 
 
 @dataclass(frozen=True)
 class StreamRow:
+    """One stream's figures for this tick, as the engine gathered them."""
+
     topic: str
     ros_type: str
     batched: bool
     stats: StreamWindowStats
-    tracker: SequenceTracker
+    totals: SequenceTotals
+    overflowed_total: int = 0  # samples the aggregator's buffer dropped when full
     hops: HopStats = NO_HOP_STATS
 
 
@@ -42,6 +61,17 @@ class VehicleRow:
     bad_input: dict[str, int]
     streams: Sequence[StreamRow]
     bridge: BridgeLoad | None = None
+
+
+_COPIED_NAMES: dict[type[Any], tuple[str, ...]] = {
+    record_type: tuple(f.name for f in dataclasses.fields(record_type) if f.name not in _NOT_COPIED)
+    for record_type in STREAM_RECORDS
+}
+
+
+def record_fields(record: StreamWindowStats | SequenceTotals | HopStats) -> dict[str, Any]:
+    """The message fields one record fills, by name."""
+    return {name: getattr(record, name) for name in _COPIED_NAMES[type(record)]}
 
 
 def stream_ok(stats: StreamWindowStats) -> bool:
@@ -58,14 +88,14 @@ class MessageBuilder:
         self._store = store
         self._regions = list(regions)
         self._aggregator_id = aggregator_id
-        self._time = store.message_class("builtin_interfaces/msg/Time")
-        self._stream = store.message_class("telemetry/msg/StreamStats")
-        self._vehicle = store.message_class("telemetry/msg/VehicleStats")
-        self._bad = store.message_class("telemetry/msg/BadInputCount")
-        self._fleet = store.message_class("telemetry/msg/FleetStatus")
+        self._time = store.factory(TIME)
+        self._stream = store.factory(STREAM_STATS)
+        self._vehicle = store.factory(VEHICLE_STATS)
+        self._bad = store.factory(BAD_INPUT_COUNT)
+        self._fleet = store.factory(FLEET_STATUS)
 
     def stamp(self, ns: int) -> Any:
-        sec, nanosec = divmod(max(ns, 0), _NS)
+        sec, nanosec = ns_to_stamp(max(ns, 0))
         return self._time(sec=sec, nanosec=nanosec)
 
     def vehicle_stats(self, row: VehicleRow, now_ns: int) -> bytes:
@@ -86,37 +116,15 @@ class MessageBuilder:
         return self._store.encode(message)
 
     def _stream_stats(self, row: StreamRow) -> Any:
-        s, tracker, hops = row.stats, row.tracker, row.hops
         return self._stream(
             topic=row.topic,
             ros_type=row.ros_type,
             batched=row.batched,
-            window_s=s.window_s,
-            rate_hz=s.rate_hz,
-            expected_hz=s.expected_hz,
-            rate_ratio=s.rate_ratio,
-            latency_p50_ms=s.latency_p50_ms,
-            latency_p90_ms=s.latency_p90_ms,
-            latency_p99_ms=s.latency_p99_ms,
-            latency_max_ms=s.latency_max_ms,
-            jitter_ms=s.jitter_ms,
-            latency_corrected_p50_ms=s.corrected_latency_p50_ms,
-            latency_corrected_p99_ms=s.corrected_latency_p99_ms,
-            received=s.received,
-            lost=s.lost,
-            received_total=tracker.received_total,
-            lost_total=tracker.lost_total,
-            sequence_resets=tracker.restarts_total,
-            bytes_per_s=s.bytes_per_s,
-            source_rate_hz=hops.source_rate_hz,
-            lost_dds=hops.lost_dds,
-            dropped_bridge=hops.dropped_bridge,
-            downsampled=hops.downsampled,
-            samples_per_message=hops.samples_per_message,
-            lost_dds_total=hops.lost_dds_total,
-            dropped_bridge_total=hops.dropped_bridge_total,
-            stale=s.stale,
-            last_receive=self.stamp(s.last_receive_ns or 0),
+            overflowed_total=row.overflowed_total,
+            last_receive=self.stamp(row.stats.last_receive_ns or 0),
+            **record_fields(row.stats),
+            **record_fields(row.totals),
+            **record_fields(row.hops),
         )
 
     def fleet_status(self, vehicles: Sequence[VehicleRow], now_ns: int) -> bytes:

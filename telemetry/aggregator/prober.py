@@ -98,9 +98,9 @@ class Prober:
             now = time.monotonic()
             with self._lock:
                 due = [v for v, at in self._vehicles.items() if at <= now]
-                for vehicle in due:
-                    self._vehicles[vehicle] = now + self._refresh_s
-                pending = [at for at in self._vehicles.values()]
+                for key in due:
+                    self._vehicles[key] = now + self._refresh_s
+                pending = list(self._vehicles.values())
             for region, vehicle in due:
                 if self._stop.is_set():
                     return

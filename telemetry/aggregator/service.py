@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +27,19 @@ from telemetry.aggregator.engine import EngineSettings, FleetEngine
 from telemetry.aggregator.ingest import Ingest
 from telemetry.aggregator.prober import Prober
 from telemetry.codec import TypeStore
+from telemetry.codec.names import FLEET_STATUS, VEHICLE_STATS
 from telemetry.config import FleetConfig, load_fleet_config
+from telemetry.console import run_console
 from telemetry.errors import TelemetryError
 from telemetry.keys import KeyKind, KeySpace, validate_name
 from telemetry.net.declarations import undeclare_all
-from telemetry.net.session import BackgroundSession, SessionOptions, add_session_arguments, options_from_args
+from telemetry.net.session import BackgroundSession
+from telemetry.net.session_flags import add_session_arguments, options_from_args
+from telemetry.net.zenoh_config import SessionOptions
 
 __all__ = ["AggregatorService", "main"]
 
 _log = logging.getLogger(__name__)
-_VEHICLE_STATS = "telemetry/msg/VehicleStats"
-_FLEET_STATUS = "telemetry/msg/FleetStatus"
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class ServiceSettings:
     keys: KeySpace
     region: str | None = None
     tick_s: float = 0.5
-    engine: EngineSettings = EngineSettings()
+    engine: EngineSettings = field(default_factory=EngineSettings)
 
 
 class AggregatorService:
@@ -62,8 +64,8 @@ class AggregatorService:
         self._lock = threading.Lock()
         self._latest_stats: dict[str, bytes] = {}
         self._latest_fleet: bytes | None = None
-        self._stats_encoding = zenoh.Encoding.APPLICATION_CDR.with_schema(_VEHICLE_STATS)
-        self._fleet_encoding = zenoh.Encoding.APPLICATION_CDR.with_schema(_FLEET_STATUS)
+        self._stats_encoding = zenoh.Encoding.APPLICATION_CDR.with_schema(VEHICLE_STATS)
+        self._fleet_encoding = zenoh.Encoding.APPLICATION_CDR.with_schema(FLEET_STATUS)
 
     def start(self) -> None:
         keys, region, session = self._keys, self._settings.region, self._session
@@ -182,13 +184,12 @@ def settings_from_args(args: argparse.Namespace, store: TypeStore) -> tuple[Serv
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return run_console("aggregator", lambda: _serve(args))
+
+
+def _serve(args: argparse.Namespace) -> int:
     store = TypeStore.from_environment()
-    try:
-        settings, session_options = settings_from_args(args, store)
-    except TelemetryError as error:
-        print(f"aggregator: error: {error}", file=sys.stderr)
-        return 1
+    settings, session_options = settings_from_args(args, store)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -196,20 +197,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(settings: ServiceSettings, options: SessionOptions, store: TypeStore, stop: threading.Event) -> int:
-    """Open the session, aggregate until `stop`, close everything (also on errors)."""
-    try:
-        link = BackgroundSession(options, name="aggregator")
-    except TelemetryError as error:
-        print(f"aggregator: error: {error}", file=sys.stderr)
-        return 1
-    with link:
+    """Open the session, aggregate until `stop`, close everything (also on errors).
+
+    Raises TelemetryError when the session cannot be configured or opened.
+    """
+    with BackgroundSession(options, name="aggregator") as link:
         session = None
         while session is None and not stop.is_set():
-            try:
-                session = link.wait(0.2)
-            except TelemetryError as error:
-                print(f"aggregator: error: {error}", file=sys.stderr)
-                return 1
+            session = link.wait(0.2)
         if session is None:
             return 0
         service = AggregatorService(session, settings, store)

@@ -35,9 +35,10 @@ from telemetry.codec.batch import BATCH_ENCODING, read_batch
 from telemetry.codec.names import SAMPLE_BATCH
 from telemetry.net import BackgroundSession, SessionOptions
 from telemetry.net.declarations import undeclare_all
+from telemetry.sim.schedule import run_on_deadlines
+from telemetry.sim.sensors import IMU_TYPE
 
 PAYLOAD_BYTES = 316
-IMU_TYPE = "sensor_msgs/msg/Imu"
 _MAGIC_SEQUENCE = 0x5E9_0000_0000_0000
 _MAGIC_SOURCE = 0x50C_0000_0000_0000
 
@@ -125,13 +126,13 @@ def main() -> int:
 def _blast(publishers: list[Any], template: BatchTemplate | None, rate_hz: float, stop: threading.Event) -> int:
     """Rounds of one sample (or one batch) per stream, until `stop`; returns samples sent."""
     per_round = template.count if template else 1
-    period_s = per_round / rate_hz if rate_hz > 0 else 0.0
     payload = b"\x00\x01\x00\x00" + bytes(PAYLOAD_BYTES - 4)
     pack = ATTACHMENT_STRUCT.pack
-    start = time.monotonic()
-    rounds = 0
-    while not stop.is_set():
-        sequence = rounds * per_round + 1
+    failed = False
+
+    def send_round(round_number: int) -> None:
+        nonlocal failed
+        sequence = (round_number - 1) * per_round + 1
         now_ns = time.time_ns()
         try:
             if template is None:
@@ -142,14 +143,12 @@ def _blast(publishers: list[Any], template: BatchTemplate | None, rate_hz: float
                 batch = template.make(sequence, now_ns)
                 for publisher in publishers:
                     publisher.put(batch)
-        except zenoh.ZError:
-            break  # the session is closing
-        rounds += 1
-        if period_s:
-            delay = start + rounds * period_s - time.monotonic()
-            if delay > 0:
-                stop.wait(delay)
-    return rounds * per_round * len(publishers)
+        except zenoh.ZError:  # the session is closing: this round does not count
+            failed = True
+            stop.set()
+
+    rounds = run_on_deadlines(send_round, rate_hz / per_round if rate_hz > 0 else 0.0, stop)
+    return (rounds - failed) * per_round * len(publishers)
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ import sys
 import threading
 import time
 
-from telemetry.bench.pacing import deadline_loop
 from telemetry.codec.attachment import ATTACHMENT_SIZE, pack_fields
+from telemetry.sim.schedule import run_on_deadlines
 
 __all__ = ["main"]
 
@@ -73,18 +73,21 @@ def message(sequence: int, padding: bytes) -> bytes:
 def publish_mqtt(port: int, topic: str, qos: int, padding: bytes, rate_hz: float, stop: threading.Event) -> int:
     """Publish until `stop`; the number sent, or -1 when the broker never accepted us."""
     import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
 
     connected = threading.Event()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-publisher-{os.getpid()}")
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-publisher-{os.getpid()}")
     client.on_connect = lambda *_: connected.set()
     client.connect(HOST, port)
-    client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    connection = client.socket()
+    if isinstance(connection, socket.socket):  # None only when connect() failed, which raised
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     client.loop_start()
     try:
         if not connected.wait(CONNECT_TIMEOUT_S):
             return -1
         print("publisher ready", flush=True)
-        return deadline_loop(lambda sequence: client.publish(topic, message(sequence, padding), qos=qos),
+        return run_on_deadlines(lambda sequence: client.publish(topic, message(sequence, padding), qos=qos),
                               rate_hz, stop)
     finally:
         client.disconnect()

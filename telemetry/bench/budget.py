@@ -144,7 +144,8 @@ def budget_result(rows: list[dict[str, Any]], shipped_ms: float, duration_s: flo
         params={"duration_s": duration_s, "vehicles": e2e.VEHICLES, "shipped_imu_budget_ms": shipped_ms},
         targets=_targets(shipped, at_once, objects, shipped_ms, duration_s),
         notes=[
-            f"shipped default: IMU batch_ms {shipped_ms:g} (config/fleet.yaml, read at run time); other streams as shipped",
+            f"shipped default: IMU batch_ms {shipped_ms:g} (config/fleet.yaml, read at run time); "
+            "other streams as shipped",
             "latency and rate: the worst vehicle's IMU at a subscriber on the cloud router; lost: every stream's "
             "gaps in the bridges' sequence numbers there (the network)",
             "lost_dds, dropped_bridge: every stream's samples lost between sensor_sim and the bridge (a full DDS "

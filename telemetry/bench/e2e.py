@@ -24,7 +24,7 @@ from telemetry.bench.paths import PathRun, measure_path, percentile_columns
 from telemetry.bench.results import BenchResult, Target
 from telemetry.config import FleetConfig
 from telemetry.demo.plan import load_fleet
-from telemetry.keys import KeySpace
+from telemetry.keys import KeyKind, KeySpace
 
 __all__ = ["FleetRun", "LatencyGoal", "imu_budget_ms", "latency_goal", "latency_targets", "loss_target",
            "measure_fleet", "plot", "run", "shipped_imu_budget_ms", "worst_latency_ms"]
@@ -124,7 +124,7 @@ def measure_fleet(duration_s: float, warmup_s: float, log_dir: Path | None, chan
         sources(net)
         keys = KeySpace(net.fleet.key_root)
         imu_keys = [keys.data(v.region, v.name, IMU_TOPIC) for v in net.fleet.vehicles]
-        measured = measure_path(net.cloud_endpoint, keys.data_selector(), net.supervisor.children, warmup_s,
+        measured = measure_path(net.cloud_endpoint, keys.selector(KeyKind.DATA), net.supervisor.children, warmup_s,
                                 duration_s, health=keys, expect=imu_keys)
         fleet = net.fleet
     return FleetRun(measured, keys, {v.name: v.region for v in fleet.vehicles}, imu_budget_ms(fleet))
@@ -143,9 +143,10 @@ def _result(run: FleetRun, duration_s: float) -> BenchResult:
                     default=math.nan)
     network = sum(m.lost for m in run.path.streams.values())
     rate = min((m.rate_hz for m in imu.values()), default=0.0)
-    return BenchResult("e2e", f"e2e: sensor_sim -> bridge -> 2 routers -> aggregator and subscriber, {VEHICLES} vehicles",
-                       rows, params={"duration_s": duration_s, "vehicles": VEHICLES, "window_s": run.path.window_s,
-                                     "imu_budget_ms": run.imu_budget_ms},
+    title = f"e2e: sensor_sim -> bridge -> 2 routers -> aggregator and subscriber, {VEHICLES} vehicles"
+    return BenchResult("e2e", title, rows,
+                       params={"duration_s": duration_s, "vehicles": VEHICLES, "window_s": run.path.window_s,
+                               "imu_budget_ms": run.imu_budget_ms},
                        targets=[*latency_targets(worst_latency_ms(imu, "p50"), worst_latency_ms(imu, "p99"),
                                                  latency_goal(run.imu_budget_ms)),
                                 Target("delivered Imu rate (lowest)", ">= 995 Hz", f"{rate:.1f} Hz", rate >= 995),

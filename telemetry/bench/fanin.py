@@ -13,6 +13,7 @@ value is what DESIGN.md's "RSS <= 200 MB at 1 000 streams" is checked against.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import signal
@@ -26,6 +27,7 @@ from telemetry.bench.network import BenchFleet
 from telemetry.bench.procstat import cpu_seconds, rss_mb
 from telemetry.bench.results import BenchResult, Target
 from telemetry.codec import TypeStore
+from telemetry.codec.names import FLEET_STATUS
 from telemetry.demo.plan import Part, PartKind, router_parts
 from telemetry.demo.supervisor import Child
 from telemetry.net import BackgroundSession, SessionOptions
@@ -113,7 +115,7 @@ def _run_level(level: Level, duration_s: float, warmup_s: float, log_dir: Path |
             statuses.close()
         sent = sum(_stop_blaster(net, blaster) for blaster in blasters)
     delivered = sum(s for _, s in window) / len(window) if window else 0.0
-    intervals = [b - a for (a, _), (b, _) in zip(window, window[1:])]
+    intervals = [b - a for (a, _), (b, _) in itertools.pairwise(window)]
     on_time = bool(intervals) and max(intervals) <= 0.75
     kept_up = sent >= 0.99 * level.offered and delivered >= 0.99 * sent and on_time
     return {
@@ -166,7 +168,7 @@ class _FleetWatch:
         self._subscriber = session.declare_subscriber("telemetry/fleet", self._record)
 
     def _record(self, sample: Any) -> None:
-        status = self._store.decode("telemetry/msg/FleetStatus", sample.payload.to_bytes())
+        status = self._store.decode(FLEET_STATUS, sample.payload.to_bytes())
         with self._lock:
             self._seen.append((time.monotonic(), float(status.samples_per_s)))
             self._streams = int(status.streams)

@@ -1,4 +1,8 @@
-"""Latency, rate and loss of one stream from recorded arrays: pure numpy, no I/O."""
+"""Latency, rate and loss of one stream from recorded arrays: pure numpy, no I/O.
+
+The maths are the aggregator's (DESIGN: stats, defined once): percentiles from
+telemetry.fleet.stats, loss from telemetry.fleet.sequence's gap classification. Only the
+inputs differ: a whole recorded window at once, and p99.9, which the comparisons need."""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from telemetry.fleet.sequence import MAX_JUMP_LIMIT, classify_gaps
+from telemetry.fleet.stats import latency_percentiles_ms
 
 __all__ = ["PERCENTILES", "StreamMeasure", "measure_stream"]
 
@@ -40,15 +47,16 @@ def measure_stream(
     if count == 0:
         nan = math.nan
         return StreamMeasure(0, 0.0, 0, {"p50": nan, "p90": nan, "p99": nan, "p99.9": nan, "max": nan}, 0.0)
-    latency_ms = (receive_ns - source_ns).astype(np.float64) / 1e6
-    values = np.percentile(latency_ms, PERCENTILES)
-    names = [f"p{p:g}" for p in PERCENTILES]
-    unique = np.unique(sequence)
-    lost = int(unique[-1] - unique[0] + 1 - unique.size)
+    latency_ns = receive_ns - source_ns
+    base_ns = int(latency_ns.min())
+    values = latency_percentiles_ms((latency_ns - base_ns).astype(np.float64), base_ns, PERCENTILES)
+    names = [*(f"p{p:g}" for p in PERCENTILES), "max"]
+    # One recorded window, judged on its own: no restarts in a bench, so no jump limit either.
+    lost = classify_gaps(None, sequence, MAX_JUMP_LIMIT).lost
     return StreamMeasure(
         samples=count,
         rate_hz=count / window_s,
         lost=lost,
-        latency_ms={**dict(zip(names, map(float, values))), "max": float(latency_ms.max())},
+        latency_ms=dict(zip(names, values, strict=True)),
         bytes_per_s=float(sizes.sum()) / window_s,
     )

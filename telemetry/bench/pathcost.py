@@ -105,7 +105,8 @@ def path_cost(cpu_s: Mapping[str, float], window_s: float, per_vehicle: Mapping[
         return [name for name in cpu_s if role_of(name) in roles]
 
     def carried(names: list[str]) -> float:
-        return _us_per_sample(sum(cpu_s[n] for n in names), sum(process_samples(n, per_vehicle, regions) for n in names))
+        samples = sum(process_samples(n, per_vehicle, regions) for n in names)
+        return _us_per_sample(sum(cpu_s[n] for n in names), samples)
 
     def mean_of(*roles: Role) -> float:
         return _mean([_us_per_sample(cpu_s[n], process_samples(n, per_vehicle, regions)) for n in of(*roles)])

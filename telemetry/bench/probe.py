@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import zenoh
 
-from telemetry.aggregator.ingest import ATTACHMENT_DTYPE
 from telemetry.bench.latency import StreamMeasure, measure_stream
 from telemetry.codec import TypeStore
+from telemetry.codec.attachment import ATTACHMENT_DTYPE
 from telemetry.codec.batch import is_batch, read_batch
 
 __all__ = ["LatencyProbe", "ProbeWindow"]
@@ -87,8 +87,9 @@ class LatencyProbe:
         messages: dict[str, int] = {}
         for key, rows in _by_key(records).items():
             fields = np.frombuffer(b"".join(a for _, a, _ in rows), dtype=ATTACHMENT_DTYPE)
-            columns.setdefault(key, []).append((np.array([r for r, _, _ in rows], dtype=np.int64), fields["source_ns"],
-                                                fields["sequence"], np.array([s for _, _, s in rows], dtype=np.int64)))
+            arrived_ns = np.array([r for r, _, _ in rows], dtype=np.int64)
+            sizes = np.array([s for _, _, s in rows], dtype=np.int64)
+            columns.setdefault(key, []).append((arrived_ns, fields["source_time_ns"], fields["sequence"], sizes))
             messages[key] = len(rows)
         for key, receive_ns, payload in batches:
             batch = read_batch(self._store, payload)

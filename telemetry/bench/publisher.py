@@ -20,10 +20,10 @@ import time
 
 import zenoh
 
-from telemetry.bench.pacing import deadline_loop
 from telemetry.codec.attachment import pack_fields
 from telemetry.config import shipped_file
 from telemetry.net import BackgroundSession, SessionOptions
+from telemetry.sim.schedule import run_on_deadlines
 
 __all__ = ["main"]
 
@@ -65,7 +65,7 @@ def _run(publisher: zenoh.Publisher, payload: bytes, rate_hz: float, stop: threa
         now_ns = time.time_ns()
         publisher.put(payload, attachment=pack_fields(sequence, now_ns, now_ns, stamp_from_header=True))
 
-    return deadline_loop(put, rate_hz, stop)
+    return run_on_deadlines(put, rate_hz, stop)
 
 
 if __name__ == "__main__":

@@ -90,8 +90,8 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
     columns = list(dict.fromkeys(key for row in rows for key in row))
     cells = [[_cell(row.get(column, "")) for column in columns] for row in rows]
     widths = [max(len(column), *(len(r[i]) for r in cells)) for i, column in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in cells]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
     return "\n".join(line.rstrip() for line in lines)
 
 
@@ -104,11 +104,11 @@ def _cell(value: object) -> str:
 def machine() -> dict[str, Any]:
     model = ""
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        with Path("/proc/cpuinfo").open(encoding="utf-8") as cpuinfo:
             model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
     except OSError:
         pass
-    versions = {}
+    versions: dict[str, str | None] = {}  # None: not installed (null in the JSON)
     for package in ("eclipse-zenoh", "ros-jazzy-rclpy", "numpy", "pycdr2", "paho-mqtt", "nats-py"):
         try:
             versions[package] = importlib.metadata.version(package)

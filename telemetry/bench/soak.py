@@ -116,13 +116,13 @@ def soak_result(samples: list[SoakSample], duration_s: float, interval_s: float)
     first = samples[0]
     rows = []
     for sample in samples:
-        lost = sum(n - first.lost_total.get(name, n) for name, n in sample.lost_total.items())
+        lost_so_far = sum(n - first.lost_total.get(name, n) for name, n in sample.lost_total.items())
         rows.append({
             "minute": round(sample.at_s / 60, 2),
             "streams": len(sample.rate_ratio),
             "rate_ratio_min": round(nan_min(list(sample.rate_ratio.values())), 4),
             "rate_ratio_max": round(nan_max(list(sample.rate_ratio.values())), 4),
-            "lost_since_start": lost,
+            "lost_since_start": lost_so_far,
             "imu_p99_ms": round(sample.imu_p99_ms, 3),
             "rss_total_mb": round(sum(sample.rss_mb.values()), 1),
         })
@@ -131,7 +131,7 @@ def soak_result(samples: list[SoakSample], duration_s: float, interval_s: float)
                   "rss_max_mb": max(s.rss_mb.get(name, 0.0) for s in samples),
                   "rss_last_mb": samples[-1].rss_mb.get(name, 0.0), "growth_mb": growth.get(name, math.nan)}
                  for name in sorted(first.rss_mb)]
-    off_rate = [(row["minute"], name, ratio) for sample, row in zip(samples, rows)
+    off_rate = [(row["minute"], name, ratio) for sample, row in zip(samples, rows, strict=True)
                 for name, ratio in sample.rate_ratio.items()
                 if math.isnan(ratio) or abs(ratio - 1) > sample.rate_slack.get(name, RATE_TOLERANCE) + 1e-9]
     lost = rows[-1]["lost_since_start"]
@@ -141,7 +141,8 @@ def soak_result(samples: list[SoakSample], duration_s: float, interval_s: float)
     notes = [f"off rate at minute {minute:g}: {name} at {ratio:.1%}" for minute, name, ratio in off_rate[:20]]
     notes += [f"exited: {line}" for line in exited]
     return BenchResult(
-        "soak", f"soak: the demo fleet ({VEHICLES} vehicles) for {duration_s / 60:g} min, sampled every {interval_s:g} s",
+        "soak",
+        f"soak: the demo fleet ({VEHICLES} vehicles) for {duration_s / 60:g} min, sampled every {interval_s:g} s",
         rows, params={"duration_s": duration_s, "interval_s": interval_s, "vehicles": VEHICLES,
                       "rss_growth_bound_mb": RSS_GROWTH_BOUND_MB},
         targets=[

@@ -51,7 +51,8 @@ class BudgetSchedule:
 
     def due(self, now_ns: int) -> list[int]:
         """The streams whose open batch is due at `now_ns`."""
-        return [index for index, deadline in enumerate(self._deadlines_ns) if deadline is not None and deadline <= now_ns]
+        deadlines_ns = enumerate(self._deadlines_ns)
+        return [index for index, deadline in deadlines_ns if deadline is not None and deadline <= now_ns]
 
     def drained(self, index: int, found: bool, now_ns: int) -> None:
         """A due batch was sent after draining the stream at `now_ns`; `found`: the drain took samples."""

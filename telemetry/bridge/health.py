@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pycdr2 import IdlStruct
+
 from telemetry.bridge.accounting import StreamCounters
 from telemetry.codec import TypeStore
 from telemetry.codec.names import BRIDGE_HEALTH, STREAM_HEALTH, TIME
@@ -41,9 +43,9 @@ class HealthReporter:
         self._vehicle = vehicle
         self._started_ns = started_ns
         self._load = load
-        self._health = store.message_class(BRIDGE_HEALTH)
-        self._stream = store.message_class(STREAM_HEALTH)
-        self._time = store.message_class(TIME)
+        self._health = store.factory(BRIDGE_HEALTH)
+        self._stream = store.factory(STREAM_HEALTH)
+        self._time = store.factory(TIME)
 
     def report(self, counters: Mapping[str, StreamCounters], cpu_s: float, now_ns: int) -> bytes:
         """The CDR bytes of this period's report (totals since start; maxima since the last report)."""
@@ -61,13 +63,13 @@ class HealthReporter:
             c.largest_take = 0
         return self._store.encode(message)
 
-    def _stream_health(self, topic: str, c: StreamCounters) -> object:
+    def _stream_health(self, topic: str, c: StreamCounters) -> IdlStruct:
         return self._stream(
             topic=topic, publishers=c.publishers, source_published=c.source_published, received=c.received,
             lost_dds=c.lost_dds, downsampled=c.downsampled, not_routed=c.not_routed, malformed=c.malformed,
             put_errors=c.put_errors, forwarded=c.forwarded, messages=c.messages, largest_take=c.largest_take,
         )
 
-    def _stamp(self, ns: int) -> object:
+    def _stamp(self, ns: int) -> IdlStruct:
         sec, nanosec = ns_to_stamp(ns)
         return self._time(sec=sec, nanosec=nanosec)

@@ -9,12 +9,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from telemetry.codec import CodecError, TypeStore
+from telemetry.codec.names import HEADER
 from telemetry.config import Priority, StreamConfig, VehicleConfig
 from telemetry.keys import KeySpace
 
 __all__ = ["BridgedStream", "catalogue_json", "starts_with_header", "stream_from_config", "stream_from_graph"]
 
-_HEADER_TYPE = "std_msgs/msg/Header"
 #: rclpy's sensor-data QoS keeps the last 5 samples.
 _SENSOR_DATA_DEPTH = 5
 
@@ -76,7 +76,7 @@ def starts_with_header(store: TypeStore, ros_type: str) -> bool:
         fields = store.definition(ros_type).fields
     except CodecError:
         return False
-    return bool(fields) and fields[0].type.name == _HEADER_TYPE and fields[0].array.value == "none"
+    return bool(fields) and fields[0].type.name == HEADER and fields[0].array.value == "none"
 
 
 def stream_from_config(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from telemetry.codec.names import SAMPLE_BATCH
+from telemetry.codec.stamp import ns_to_stamp, stamp_to_ns
 from telemetry.codec.store import TypeStore
 from telemetry.errors import CodecError
 
@@ -86,7 +87,7 @@ def read_batch(store: TypeStore, payload: bytes, data_len: int | None = None) ->
 
     With `data_len`, `payload` is a `batch_head`: the columns are read and checked against
     `data_len`, and `data` comes back empty."""
-    version = store.message_class(BATCH_TYPE).VERSION
+    version = store.constant(BATCH_TYPE, "VERSION")
     try:
         return _read_columns(memoryview(payload), version, data_len)
     except (struct.error, ValueError, UnicodeDecodeError) as error:
@@ -95,7 +96,6 @@ def read_batch(store: TypeStore, payload: bytes, data_len: int | None = None) ->
 
 _U8, _I32, _U32 = struct.Struct("<B"), struct.Struct("<i"), struct.Struct("<I")
 _CDR_LE_HEADER = b"\x00\x01\x00\x00"
-_NS = 1_000_000_000
 
 
 class BatchEncoder:
@@ -116,14 +116,18 @@ class BatchEncoder:
         self._tail_fields = (len(name), name, 1 if stamp_from_header else 0)
         self._columns_at = self._head.size - 4  # alignment counts from after the encapsulation header
 
-    def encode(self, send_ns: int, sequence: Sequence[int], source_ns: Sequence[int], payloads: Sequence[bytes]) -> bytes:
+    def encode(
+        self, send_ns: int, sequence: Sequence[int], source_ns: Sequence[int], payloads: Sequence[bytes]
+    ) -> bytes:
         """The batch of `payloads` (one stream's samples in order) with their columns."""
         count = len(payloads)
-        sec, nanosec = divmod(send_ns, _NS)
+        sec, nanosec = ns_to_stamp(send_ns)
         try:
             parts = [self._head.pack(*self._head_fields, sec, nanosec, *self._tail_fields)]
         except struct.error as error:
-            raise CodecError(f"{BATCH_TYPE}: send time {send_ns} ns does not fit builtin_interfaces/Time: {error}") from None
+            raise CodecError(
+                f"{BATCH_TYPE}: send time {send_ns} ns does not fit builtin_interfaces/Time: {error}"
+            ) from None
         at = self._columns_at
         for typecode, item, values in (("Q", 8, sequence), ("q", 8, source_ns)):
             at = _put_count(parts, at, count)
@@ -216,13 +220,13 @@ def _read_columns(view: memoryview, version: int, data_len: int | None = None) -
         )
     if int(size.sum()) != data_len:
         raise CodecError(f"{BATCH_TYPE}: sizes add up to {int(size.sum())} bytes, data holds {data_len}")
-    return BatchColumns(ros_type, stamp_from_header, sec * 1_000_000_000 + nanosec, sequence, source_ns, size, data)
+    return BatchColumns(ros_type, stamp_from_header, stamp_to_ns(sec, nanosec), sequence, source_ns, size, data)
 
 
 def read_batch_reference(store: TypeStore, payload: bytes) -> BatchColumns:
     """The same through pycdr2 (the slow, obviously right way): what `read_batch` is tested against."""
     batch = store.decode(BATCH_TYPE, payload)
-    version = store.message_class(BATCH_TYPE).VERSION
+    version = store.constant(BATCH_TYPE, "VERSION")
     if batch.version != version:
         raise CodecError(f"{BATCH_TYPE}: unknown version {batch.version} (this build reads {version})")
     sequence = np.asarray(batch.sequence, dtype=np.uint64)
@@ -235,6 +239,6 @@ def read_batch_reference(store: TypeStore, payload: bytes) -> BatchColumns:
         )
     if int(size.sum()) != len(batch.data):
         raise CodecError(f"{BATCH_TYPE}: sizes add up to {int(size.sum())} bytes, data holds {len(batch.data)}")
-    send_ns = batch.stamp.sec * 1_000_000_000 + batch.stamp.nanosec
+    send_ns = stamp_to_ns(batch.stamp.sec, batch.stamp.nanosec)
     data = np.frombuffer(bytes(batch.data), dtype=np.uint8)
     return BatchColumns(batch.ros_type, batch.stamp_from_header, send_ns, sequence, source_ns, size, data)

@@ -18,14 +18,15 @@ import enum
 import re
 from dataclasses import dataclass
 
+from telemetry.codec.names import HEADER
 from telemetry.errors import CodecError
 
 __all__ = [
+    "PRIMITIVE_TYPES",
     "ArrayKind",
     "ConstantSpec",
     "FieldSpec",
     "MsgDefinition",
-    "PRIMITIVE_TYPES",
     "TypeRef",
     "normalize_type_name",
     "parse_msg",
@@ -210,7 +211,7 @@ def _parse_constant(type_text: str, rest: str, where: str) -> ConstantSpec:
 
 
 def _parse_field(type_text: str, rest: str, package: str, where: str) -> FieldSpec:
-    name, default_text = (rest.split(None, 1) + [""])[:2]
+    name, default_text = ([*rest.split(None, 1), ""])[:2]
     default_text = default_text.strip()
     if not _FIELD_RE.fullmatch(name) or "__" in name or name.endswith("_"):
         raise CodecError(
@@ -255,7 +256,7 @@ def _parse_type_ref(element: str, package: str, where: str) -> TypeRef:
     if element.startswith("wstring"):
         raise CodecError(f"{where}: wstring is not supported")
     if element == "Header":
-        return TypeRef("std_msgs/msg/Header")
+        return TypeRef(HEADER)
     if "/" not in element:
         if not _TYPE_RE.fullmatch(element):
             raise CodecError(f"{where}: unknown type {element!r}")

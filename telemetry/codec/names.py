@@ -10,6 +10,7 @@ __all__ = [
     "BAD_INPUT_COUNT",
     "BRIDGE_HEALTH",
     "FLEET_STATUS",
+    "HEADER",
     "SAMPLE_BATCH",
     "STREAM_HEALTH",
     "STREAM_STATS",
@@ -18,6 +19,8 @@ __all__ = [
 ]
 
 TIME = "builtin_interfaces/msg/Time"
+#: A sensor message's first field when it has a source stamp (`header.stamp`).
+HEADER = "std_msgs/msg/Header"
 SAMPLE_BATCH = "telemetry/msg/SampleBatch"
 STREAM_STATS = "telemetry/msg/StreamStats"
 VEHICLE_STATS = "telemetry/msg/VehicleStats"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -104,9 +104,26 @@ class TypeStore:
         name = normalize_type_name(type_name)
         return self._build(name, building=())
 
-    def new(self, type_name: str, **fields: Any) -> IdlStruct:
-        """A message of `type_name`: zero values, overridden by `fields`."""
+    def factory(self, type_name: str) -> Callable[..., IdlStruct]:
+        """The constructor of `type_name`'s messages (keyword fields), typed for callers.
+
+        pycdr2 builds the class at run time, so a type checker sees only `IdlStruct()`, which
+        takes no fields; hot builders keep this instead of looking the class up per message."""
+        return self.message_class(type_name)
+
+    def new(self, type_name: str, **fields: Any) -> Any:
+        """A message of `type_name`: zero values, overridden by `fields`.
+
+        Typed Any on purpose: its fields (`imu.header.stamp`) exist only at run time, built
+        from the .msg file, so a checker could only refuse every read of them."""
         return self.message_class(type_name)(**fields)
+
+    def constant(self, type_name: str, name: str) -> Any:
+        """A constant of `type_name`'s definition (`SampleBatch.VERSION`): CodecError if it has none."""
+        cls = self.message_class(type_name)
+        if name not in vars(cls):
+            raise CodecError(f"{normalize_type_name(type_name)}: no constant {name!r}")
+        return vars(cls)[name]
 
     def encode(self, message: IdlStruct) -> bytes:
         """CDR bytes, little endian, with the 4-byte encapsulation header ROS 2 uses."""
@@ -116,7 +133,7 @@ class TypeStore:
             return message.serialize(buffer=Buffer(), endianness=Endianness.Little)
         # pycdr2 signals bad values with AssertionError, struct.error, TypeError and plain
         # Exception; this is the boundary where they become one error that names the type.
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise CodecError(f"{_type_of(message)}: cannot encode: {error or type(error).__name__}") from error
 
     def decode(self, type_name: str, data: bytes | bytearray | memoryview) -> Any:
@@ -126,7 +143,7 @@ class TypeStore:
             raise CodecError(f"{normalize_type_name(type_name)}: not CDR (bad encapsulation header)")
         try:
             return cls.deserialize(bytes(data))
-        except Exception as error:  # noqa: BLE001 - same boundary as in encode()
+        except Exception as error:  # the same boundary as in encode()
             raise CodecError(
                 f"{normalize_type_name(type_name)}: cannot decode {len(data)} bytes: "
                 f"{error or type(error).__name__}"

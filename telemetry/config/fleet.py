@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from telemetry.codec import TypeStore, normalize_type_name
-from telemetry.config.shipped import shipped_file
 from telemetry.config.model import (
     AlertThresholds,
     FleetConfig,
@@ -26,6 +25,7 @@ from telemetry.config.model import (
     StreamConfig,
     VehicleConfig,
 )
+from telemetry.config.shipped import shipped_file
 from telemetry.config.yaml_fields import (
     Context,
     boolean,

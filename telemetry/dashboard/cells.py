@@ -7,11 +7,12 @@ giving the same text. NaN (not known yet) shows as an em dash, never as "nan".
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 
 from telemetry.fleet.status import VehicleStatus
 
-__all__ = ["bar", "bytes_rate", "hz", "ms", "percent", "short_type", "signed_ms", "sparkline", "status"]
+__all__ = ["alert_time", "bar", "bytes_rate", "hz", "ms", "percent", "short_type", "signed_ms", "sparkline", "status"]
 
 UNKNOWN = "—"
 _BLOCKS = "▁▂▃▄▅▆▇█"
@@ -125,3 +126,8 @@ def _runs(values: list[float], width: int) -> list[list[float]]:
 def _reduced(run: list[float], reduce: Callable[[list[float]], float]) -> float:
     known = [v for v in run if not math.isnan(v)]
     return reduce(known) if known else math.nan
+
+
+def alert_time(at_ns: int) -> str:
+    """Local wall-clock time of an alert, to the second."""
+    return time.strftime("%H:%M:%S", time.localtime(at_ns / 1e9))

@@ -14,30 +14,21 @@ import logging
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from telemetry.aggregator.engine import EngineSettings
 from telemetry.aggregator.service import ServiceSettings, expected_rates
 from telemetry.codec import TypeStore
-from telemetry.config import AlertThresholds, FleetConfig, default_fleet_config_path, load_fleet_config
+from telemetry.config import AlertThresholds, default_fleet_config_path, load_fleet_config
+from telemetry.dashboard.options import DashboardOptions
 from telemetry.errors import ConfigError, TelemetryError
 from telemetry.keys import KeySpace
-from telemetry.net import SessionOptions, add_session_arguments, options_from_args
+from telemetry.net import add_session_arguments, options_from_args
 
 __all__ = ["DashboardOptions", "build_parser", "main", "options_from_cli"]
 
 _DEFAULT_LOG = Path(tempfile.gettempdir()) / "telemetry-dashboard.log"
-
-
-@dataclass(frozen=True)
-class DashboardOptions:
-    fleet: FleetConfig
-    session: SessionOptions
-    thresholds: AlertThresholds
-    embedded: ServiceSettings | None
-    refresh_s: float
-    log_path: Path
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,19 +6,19 @@ logs; a bad message never reaches the screen as a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from telemetry.codec import TypeStore
+from telemetry.codec.names import FLEET_STATUS, VEHICLE_STATS
+from telemetry.codec.stamp import stamp_to_ns
 from telemetry.dashboard.view import StreamView
 from telemetry.errors import CodecError
 from telemetry.fleet.status import VehicleStatus
 
 __all__ = ["FleetReport", "VehicleReport", "decode_fleet_status", "decode_vehicle_stats"]
 
-VEHICLE_STATS = "telemetry/msg/VehicleStats"
-FLEET_STATUS = "telemetry/msg/FleetStatus"
-_NS = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,37 +48,23 @@ class FleetReport:
 
 
 def _ns(stamp: Any) -> int:
-    return int(stamp.sec) * _NS + int(stamp.nanosec)
+    return stamp_to_ns(int(stamp.sec), int(stamp.nanosec))
+
+
+#: StreamView's fields that the dashboard adds itself; every other one is msg/StreamStats'
+#: field of the same name (test/dashboard/test_reports.py checks the two stay in step).
+VIEW_ONLY_FIELDS = frozenset({"ok", "rate_history", "p99_history"})
+#: (field, its Python type) for the ones copied from the message: CDR gives numpy-free
+#: scalars already, but bool and int fields may arrive as other ints.
+_COPIED: tuple[tuple[str, type], ...] = tuple(
+    (f.name, {"str": str, "bool": bool, "int": int, "float": float}[str(f.type)])
+    for f in dataclasses.fields(StreamView)
+    if f.name not in VIEW_ONLY_FIELDS
+)
 
 
 def _stream(message: Any) -> StreamView:
-    return StreamView(
-        topic=message.topic,
-        ros_type=message.ros_type,
-        batched=bool(message.batched),
-        window_s=float(message.window_s),
-        rate_hz=float(message.rate_hz),
-        expected_hz=float(message.expected_hz),
-        rate_ratio=float(message.rate_ratio),
-        latency_p50_ms=float(message.latency_p50_ms),
-        latency_p90_ms=float(message.latency_p90_ms),
-        latency_p99_ms=float(message.latency_p99_ms),
-        latency_max_ms=float(message.latency_max_ms),
-        jitter_ms=float(message.jitter_ms),
-        received=int(message.received),
-        lost=int(message.lost),
-        lost_total=int(message.lost_total),
-        sequence_resets=int(message.sequence_resets),
-        bytes_per_s=float(message.bytes_per_s),
-        stale=bool(message.stale),
-        source_rate_hz=float(message.source_rate_hz),
-        lost_dds=int(message.lost_dds),
-        dropped_bridge=int(message.dropped_bridge),
-        downsampled=int(message.downsampled),
-        samples_per_message=float(message.samples_per_message),
-        lost_dds_total=int(message.lost_dds_total),
-        dropped_bridge_total=int(message.dropped_bridge_total),
-    )
+    return StreamView(**{name: kind(getattr(message, name)) for name, kind in _COPIED})
 
 
 def _check_schema(key: str, encoding: str | None, type_name: str) -> None:

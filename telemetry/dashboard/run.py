@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telemetry.codec import TypeStore
 from telemetry.dashboard.app import DashboardApp, DashboardSettings
-from telemetry.dashboard.cli import DashboardOptions
 from telemetry.dashboard.embedded import EmbeddedAggregator
+from telemetry.dashboard.options import DashboardOptions
 from telemetry.dashboard.source import ZenohFleetSource
 from telemetry.dashboard.state import FleetState, StateSettings
 from telemetry.keys import KeySpace

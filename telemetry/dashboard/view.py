@@ -64,7 +64,7 @@ class StreamView:
     received: int
     lost: int
     lost_total: int
-    sequence_resets: int
+    restarts_total: int
     bytes_per_s: float
     stale: bool
     ok: bool = True

@@ -8,10 +8,13 @@ ROS nodes become `launch_ros.actions.Node`; the routers and the aggregator are n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from launch.actions import ExecuteProcess
+from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
+from launch.launch_description import LaunchDescription
+from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.substitutions import ExecutableInPackage
 
@@ -27,10 +30,41 @@ from telemetry.demo.plan import (
 )
 from telemetry.errors import ConfigError
 
-__all__ = ["demo_actions", "fleet_actions", "vehicle_actions"]
+__all__ = [
+    "config_argument",
+    "demo_actions",
+    "described",
+    "fleet_actions",
+    "secure_configs_argument",
+    "vehicle_actions",
+]
 
 PACKAGE = "telemetry"
 _ROS_NODES = (PartKind.SENSOR_SIM, PartKind.BRIDGE)
+
+
+def described(build: Callable[..., list[Any]], *arguments: Any) -> Any:
+    """A launch description: `arguments` (DeclareLaunchArgument), then `build`'s actions, built
+    once the values are known with each argument's value passed under the argument's name."""
+
+    def actions(context: Any, *_args: Any, **_kwargs: Any) -> list[Any]:
+        return build(**{a.name: LaunchConfiguration(a.name).perform(context) for a in arguments})
+
+    return LaunchDescription([*arguments, OpaqueFunction(function=actions)])
+
+
+def config_argument() -> Any:
+    """`config:=FILE`, which every launch file takes."""
+    return DeclareLaunchArgument("config", default_value="", description="fleet config (default: the shipped one)")
+
+
+def secure_configs_argument() -> Any:
+    """`zenoh_dir:=DIR`, which every launch file takes."""
+    return DeclareLaunchArgument(
+        "zenoh_dir", default_value="",
+        description="a secure deployment's Zenoh configs (`telemetry acl FLEET --out DIR`): "
+        "mutual TLS and access control; default: the plain shipped configs",
+    )
 
 
 def action(part: Part) -> Any:

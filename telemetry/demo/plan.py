@@ -124,7 +124,8 @@ def _client_file(zenoh_dir: Path | None, party: str) -> tuple[str, ...]:
 
 
 def aggregator_part(fleet: FleetConfig, config_path: Path, zenoh_dir: Path | None = None) -> Part:
-    return Part("aggregator", PartKind.AGGREGATOR, ("--config", str(config_path), *_client_file(zenoh_dir, "aggregator")))
+    args = ("--config", str(config_path), *_client_file(zenoh_dir, "aggregator"))
+    return Part("aggregator", PartKind.AGGREGATOR, args)
 
 
 def vehicle_parts(vehicle: VehicleConfig, config_path: Path, zenoh_dir: Path | None = None,
@@ -143,7 +144,7 @@ def vehicle_parts(vehicle: VehicleConfig, config_path: Path, zenoh_dir: Path | N
 
 def fleet_parts(fleet: FleetConfig, config_path: Path, zenoh_dir: Path | None = None) -> list[Part]:
     """Everything, in start order: routers, aggregator, then each vehicle."""
-    parts = router_parts(fleet, zenoh_dir) + [aggregator_part(fleet, config_path, zenoh_dir)]
+    parts = [*router_parts(fleet, zenoh_dir), aggregator_part(fleet, config_path, zenoh_dir)]
     for vehicle in fleet.vehicles:
         parts += vehicle_parts(vehicle, config_path, zenoh_dir)
     return parts

@@ -9,6 +9,7 @@ a JSON file and a verdict. Whatever happens, every child is stopped by its pid o
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sys
@@ -88,9 +89,9 @@ def run_demo(options: DemoOptions, store: TypeStore, out: TextIO = sys.stdout) -
 
 
 def _listen_endpoints(fleet: FleetConfig) -> dict[str, str]:
-    owners = {endpoint: "cloud router" for endpoint in fleet.cloud.listen}
+    owners = dict.fromkeys(fleet.cloud.listen, "cloud router")
     for region in fleet.regions:
-        owners.update({endpoint: f"{region.name} router" for endpoint in region.router.listen})
+        owners.update(dict.fromkeys(region.router.listen, f"{region.name} router"))
     return owners
 
 
@@ -120,10 +121,10 @@ def _start_fleet(options: DemoOptions, supervisor: Supervisor, source: ZenohFlee
         vehicles.append((f"{vehicle.region}/{vehicle.name}", children))
         for child in children:
             progress.say(f"{child.part.name:<24} start (pid {child.pid})")
-    for vehicle_config, (key, children) in zip(options.fleet.vehicles, vehicles):
+    for vehicle_config, (key, children) in zip(options.fleet.vehicles, vehicles, strict=True):
         topics = {stream.topic for stream in vehicle_config.streams}
         bridge = next(c for c in children if c.part.kind is PartKind.BRIDGE)
-        _wait_for_view(supervisor, children, source, lambda view: _streaming(view, key, topics),
+        _wait_for_view(supervisor, children, source, functools.partial(_streaming, key=key, topics=topics),
                        timeout_s, f"{key}'s token and first stats of {', '.join(sorted(topics))}")
         progress.say(f"{key:<24} streaming (bridge pid {bridge.pid})")
     progress.say(f"fleet up: {len(options.fleet.vehicles)} vehicles, {len(supervisor.children)} processes")
@@ -142,14 +143,8 @@ def _wait_for_view(
     ready: Callable[[FleetView], bool], timeout_s: float, what: str,
 ) -> None:
     """Until `ready(view)`; a child of this vehicle that exits first fails the start-up."""
-    deadline = time.monotonic() + timeout_s
-    while not ready(source.collect()):
-        for child in children:
-            if child.process.poll() is not None:
-                raise supervisor.failure(child, f"exited with code {child.process.returncode} before {what}")
-        if time.monotonic() > deadline:
-            raise supervisor.failure(children[-1], f"not ready after {timeout_s:g} s (waiting for {what})")
-        time.sleep(0.1)
+    supervisor.wait_for_any(children, lambda: what if ready(source.collect()) else None, timeout_s, what,
+                            interval_s=0.1)
 
 
 def _headless(options: DemoOptions, supervisor: Supervisor, source: ZenohFleetSource, progress: Progress) -> int:

@@ -24,7 +24,16 @@ from telemetry.config import FleetConfig
 from telemetry.dashboard.view import FleetView, StreamView, VehicleView
 from telemetry.fleet.status import VehicleStatus
 
-__all__ = ["RATE_TOLERANCE", "Baseline", "LostTotals", "StarvedSource", "baseline_of", "fleet_json", "judge", "saturated_sources"]
+__all__ = [
+    "RATE_TOLERANCE",
+    "Baseline",
+    "LostTotals",
+    "StarvedSource",
+    "baseline_of",
+    "fleet_json",
+    "judge",
+    "saturated_sources",
+]
 
 RATE_TOLERANCE = 0.05
 #: Stats come every 0.5 s: older than this, the aggregator stopped publishing (or is cut off).

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from telemetry.fleet.buffer import DEFAULT_CAPACITY, BufferColumns, StreamBuffer
 from telemetry.fleet.clock import ClockEstimate, ClockSample, ClockTracker, estimate_offset
-from telemetry.fleet.sequence import GapCounts, SequenceTracker, classify_gaps, jump_limit_for
+from telemetry.fleet.sequence import GapCounts, SequenceTotals, SequenceTracker, classify_gaps, jump_limit_for
 from telemetry.fleet.stats import StreamWindowStats, stale_after_ns, window_stats
 from telemetry.fleet.status import StatusChange, VehiclePresence, VehicleStatus, presence_status
+from telemetry.fleet.vehicle_key import VehicleKey
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -19,10 +20,12 @@ __all__ = [
     "ClockSample",
     "ClockTracker",
     "GapCounts",
+    "SequenceTotals",
     "SequenceTracker",
     "StatusChange",
     "StreamBuffer",
     "StreamWindowStats",
+    "VehicleKey",
     "VehiclePresence",
     "VehicleStatus",
     "classify_gaps",

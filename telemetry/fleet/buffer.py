@@ -20,10 +20,11 @@ samples):
 A single-sample stream costs 24 bytes a sample, a batched one about 4.
 
 Memory: a stream never holds more than `capacity` samples (the oldest are dropped and
-counted in `overflowed`; an arrival cut in two keeps its newest samples and their share of
-its bytes). Storage is allocated at the first append (at least 256 rows per column set, 8
-for gap rows) and grows to 1.5x what the stream needs when it is more than 3/4 full, never
-past 4/3 x capacity; it shrinks again when trimming leaves it less than 1/8 full.
+counted in `overflowed_total`, published in msg/StreamStats; an arrival cut in two keeps its
+newest samples and their share of its bytes). Storage is allocated at the first append (at
+least 256 rows per column set, 8 for gap rows) and grows to 1.5x what the stream needs when
+it is more than 3/4 full, never past 4/3 x capacity; it shrinks again when trimming leaves it
+less than 1/8 full.
 
 Cost: rows live in [start, end) of their storage; trimming only moves `start`, and the live
 rows are moved to the front only when appending would run past the end, which happens after
@@ -89,7 +90,7 @@ class StreamBuffer:
         if capacity < 1:
             raise ValueError(f"capacity must be >= 1, got {capacity}")
         self.capacity = capacity
-        self.overflowed = 0  # samples dropped because the buffer was full
+        self.overflowed_total = 0  # samples dropped because the buffer was full
         self.last_receive_ns: int | None = None  # survives trimming, for staleness
         self.latency_base_ns = 0
         max_rows = capacity + capacity // 3 + 1
@@ -146,7 +147,7 @@ class StreamBuffer:
         if gaps is not None:
             self._add_gaps(int(receive[0]) if previous_ns is None else previous_ns, int(receive[0]), gaps)
         if total >= self.capacity:
-            self.overflowed += len(self) + total - self.capacity
+            self.overflowed_total += len(self) + total - self.capacity
             self._arrivals.clear()
             self._samples.clear()
             receive, counts, sizes = _newest_samples(receive, counts, sizes, self.capacity)
@@ -217,7 +218,7 @@ class StreamBuffer:
         """Drop the `excess` oldest samples (when > 0), cutting the arrival they end in."""
         if excess <= 0:
             return
-        self.overflowed += excess
+        self.overflowed_total += excess
         _, count, payload_bytes = self._arrivals.live()
         ends = np.cumsum(count, dtype=np.int64)
         whole = int(np.searchsorted(ends, excess, side="right"))  # arrivals that go entirely
@@ -232,7 +233,9 @@ class StreamBuffer:
 class _Rows:
     """Equal-length columns of one kind of row, live rows in [start, end) of their storage."""
 
-    def __init__(self, dtypes: tuple[type[np.generic], ...], max_rows: int, initial_rows: int = _INITIAL_STORAGE) -> None:
+    def __init__(
+        self, dtypes: tuple[type[np.generic], ...], max_rows: int, initial_rows: int = _INITIAL_STORAGE
+    ) -> None:
         self._dtypes = dtypes
         self._max_rows = max_rows
         self._initial_rows = initial_rows

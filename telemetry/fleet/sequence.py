@@ -45,6 +45,7 @@ __all__ = [
     "REORDER_WINDOW",
     "RESTART_MAX_SEQUENCE",
     "GapCounts",
+    "SequenceTotals",
     "SequenceTracker",
     "classify_gaps",
     "jump_limit_for",
@@ -239,6 +240,18 @@ def _first_step_loss(
     return first - high - 1 - int(np.unique(inside).size)
 
 
+@dataclass(frozen=True, slots=True)
+class SequenceTotals:
+    """A stream's sequence counts since it was first seen, as published (msg/StreamStats:
+    the field names are the message's)."""
+
+    received_total: int
+    lost_total: int
+    restarts_total: int
+    jumps_total: int
+    reordered_total: int
+
+
 class SequenceTracker:
     """One stream's sequence state across ticks, with running totals since first seen."""
 
@@ -262,3 +275,9 @@ class SequenceTracker:
         self.jumps_total += counts.jumps
         self.reordered_total += counts.reordered
         return counts
+
+    def totals(self) -> SequenceTotals:
+        """The running totals as one record, for the stats message."""
+        return SequenceTotals(
+            self.received_total, self.lost_total, self.restarts_total, self.jumps_total, self.reordered_total
+        )

@@ -40,6 +40,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +52,7 @@ __all__ = [
     "STALE_PERIODS",
     "UNKNOWN_RATE_STALE_NS",
     "StreamWindowStats",
+    "latency_percentiles_ms",
     "stale_after_ns",
     "window_stats",
 ]
@@ -173,15 +175,23 @@ def window_stats(
 
 
 def _latency_ms(latency_from_base_ns: npt.NDArray[np.float32], base_ns: int) -> tuple[float, ...]:
-    """p50, p90, p99 and max of the latencies, in ms; NaNs when there are none.
+    """p50, p90, p99 and max of the latencies, in ms; NaNs when there are none."""
+    return latency_percentiles_ms(latency_from_base_ns, base_ns, _PERCENTILES)
 
-    numpy's `percentile` (method "linear") on the order statistics that one `partition` of a
-    copy puts in place; the interpolation runs in float64, from the base.
+
+def latency_percentiles_ms(
+    latency_from_base_ns: npt.NDArray[np.floating[Any]], base_ns: int, percentiles: tuple[float, ...]
+) -> tuple[float, ...]:
+    """The `percentiles` of the latencies and then their max, in ms; NaNs when there are none.
+
+    The one definition of a latency percentile (the aggregator's and the bench's): numpy's
+    `percentile` (method "linear") on the order statistics that one `partition` of a copy
+    puts in place; the interpolation runs in float64, from the base.
     """
     count = latency_from_base_ns.size
     if count == 0:
-        return (_NAN,) * 4
-    wanted, steps = _order_statistics(count)
+        return (_NAN,) * (len(percentiles) + 1)
+    wanted, steps = _order_statistics(count, percentiles)
     ordered = np.partition(latency_from_base_ns, wanted)
     results = [_lerp(float(ordered[low]), float(ordered[high]), fraction) for low, high, fraction in steps]
     results.append(float(ordered[count - 1]))
@@ -189,11 +199,11 @@ def _latency_ms(latency_from_base_ns: npt.NDArray[np.float32], base_ns: int) -> 
 
 
 @functools.lru_cache(maxsize=4096)
-def _order_statistics(count: int) -> tuple[list[int], list[tuple[int, int, float]]]:
+def _order_statistics(count: int, percentiles: tuple[float, ...]) -> tuple[list[int], list[tuple[int, int, float]]]:
     """For `count` samples: the order statistics to put in place, and per percentile the two
     around it and the fraction between them (numpy's "linear" method)."""
     steps = []
-    for q in _PERCENTILES:
+    for q in percentiles:
         position = q / 100.0 * (count - 1)
         low = math.floor(position)
         steps.append((low, min(low + 1, count - 1), position - low))

@@ -4,9 +4,9 @@ The ROS side hands over the samples of one stream that one wake-up found (`take(
 says when to send them (`send()`); this class counts, checks, downsamples and numbers them,
 then puts one sample alone (raw CDR with its attachment) or several as one msg/SampleBatch
 (encoding schema telemetry/msg/SampleBatch, no attachment), both on the stream's data key:
-samples found together leave together, so a late bridge catches up with fewer messages. It works before the session exists (samples are counted as
-not routed), so the ROS node can start while no router is up, and `attach()` declares
-everything once the session opens.
+samples found together leave together, so a late bridge catches up with fewer messages.
+It works before the session exists (samples are counted as not routed), so the ROS node can
+start while no router is up, and `attach()` declares everything once the session opens.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class ZenohForwarder:
         self._region = region
         self._vehicle = vehicle
         self._store = store
-        self._batch_version = store.message_class(SAMPLE_BATCH).VERSION
+        self._batch_version = store.constant(SAMPLE_BATCH, "VERSION")
         self._outlets: list[_Outlet] = []
         self._session: zenoh.Session | None = None
         self._declared: list[Any] = []
@@ -104,14 +104,17 @@ class ZenohForwarder:
         """Declare the token, queryables and every stream's publishers on an open session."""
         with self._lock:
             self._session = session
-            self._declared.append(session.liveliness().declare_token(self._keys.alive(self._region, self._vehicle)))
-            self._declared.append(session.declare_queryable(self._keys.meta(self._region, self._vehicle), self._answer_meta))
-            self._declared.append(session.declare_queryable(self._keys.clock(self._region, self._vehicle), self._answer_clock))
+            region, vehicle = self._region, self._vehicle
+            self._declared.append(session.liveliness().declare_token(self._keys.alive(region, vehicle)))
+            self._declared.append(session.declare_queryable(self._keys.meta(region, vehicle), self._answer_meta))
+            self._declared.append(session.declare_queryable(self._keys.clock(region, vehicle), self._answer_clock))
             for outlet in self._outlets:
                 self._declare_publisher(session, outlet)
         _log.info("forwarding %d streams as %s/%s", len(self._outlets), self._region, self._vehicle)
 
-    def take(self, index: int, payloads: Sequence[bytes], source_numbers: Sequence[int] | None, receive_ns: int) -> None:
+    def take(
+        self, index: int, payloads: Sequence[bytes], source_numbers: Sequence[int] | None, receive_ns: int
+    ) -> None:
         """Samples of one stream that one wake-up found, in order: count, check, number and
         hold them until `send()`. The hot path: a few attribute reads per sample.
 

@@ -25,15 +25,10 @@ from types import FrameType
 
 import zenoh
 
-from telemetry.errors import TelemetryError
-from telemetry.net.session import (
-    SessionOptions,
-    add_session_arguments,
-    build_config,
-    configured_endpoints,
-    open_config,
-    options_from_args,
-)
+from telemetry.console import Logs, run_console
+from telemetry.net.session import open_config
+from telemetry.net.session_flags import add_session_arguments, options_from_args
+from telemetry.net.zenoh_config import SessionOptions, build_config, configured_endpoints
 
 __all__ = ["main", "ready_line", "run_router"]
 
@@ -113,19 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    return run_console("router", lambda: _serve(args), Logs(verbose=args.verbose))
+
+
+def _serve(args: argparse.Namespace) -> None:
     stop = threading.Event()
     _stop_on_signals(stop)
-    try:
-        run_router(options_from_args(args), stop, _print_ready)
-    except TelemetryError as error:
-        print(f"router: error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    run_router(options_from_args(args), stop, _print_ready)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 import rclpy
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
 from rclpy.qos import (
     QoSDurabilityPolicy,
     QoSHistoryPolicy,
@@ -19,10 +21,19 @@ from rclpy.qos import (
     QoSReliabilityPolicy,
     qos_profile_sensor_data,
 )
-from rclpy.utilities import remove_ros_args
+from rclpy.utilities import ok, remove_ros_args, try_shutdown
 
 __all__ = [
-    "EXECUTORS", "exit_process", "init_ros", "make_executor", "node_name", "qos_for", "spin_until_shutdown", "split_ros_args",
+    "EXECUTORS",
+    "PublishingThread",
+    "exit_process",
+    "init_ros",
+    "make_executor",
+    "node_name",
+    "qos_for",
+    "spin_publishing_node",
+    "spin_until_shutdown",
+    "split_ros_args",
 ]
 
 _RELIABLE_QOS = QoSProfile(
@@ -66,7 +77,7 @@ def make_executor(kind: str = "single") -> Executor:
     """
     if kind == "events":
         try:
-            from rclpy.experimental import EventsExecutor
+            from rclpy.experimental.events_executor import EventsExecutor
         except ImportError:
             return SingleThreadedExecutor()
         return EventsExecutor()
@@ -106,8 +117,42 @@ def spin_until_shutdown(executor: Executor, poll_s: float = SHUTDOWN_POLL_S) -> 
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except RCLError:
-        if rclpy.ok():
+        if ok():
             raise
+
+
+class PublishingThread:
+    """A simulator node's publishing loop, on its own thread (deadline loops, not rclpy
+    timers: see sensor_sim). The loop runs until `stopping` is set."""
+
+    def __init__(self, loop: Callable[[], None], name: str) -> None:
+        self.stopping = threading.Event()
+        self._thread = threading.Thread(target=loop, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        self.stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=timeout_s)
+
+
+def spin_publishing_node(node: Node, publishing: PublishingThread, on_ready: Callable[[], None] | None = None) -> None:
+    """Spin `node` until shutdown with its publishing thread running (rclpy must be
+    initialised); on the way out, in this order: the thread, the executor, the node, rclpy."""
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    try:
+        publishing.start()
+        if on_ready is not None:
+            on_ready()
+        spin_until_shutdown(executor)
+    finally:
+        publishing.stop()
+        executor.shutdown()
+        node.destroy_node()
+        try_shutdown()
 
 
 def exit_process(code: int) -> NoReturn:

@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from collections.abc import Sequence
 
-import rclpy
 from rclpy._rclpy_pybind11 import RCLError
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from telemetry.ros.common import exit_process, init_ros, qos_for, spin_until_shutdown, split_ros_args
+from telemetry.codec.stamp import ns_to_stamp
+from telemetry.ros.common import PublishingThread, exit_process, init_ros, qos_for, spin_publishing_node, split_ros_args
 from telemetry.sim.schedule import DeadlineSchedule
 
 __all__ = ["PayloadSimNode", "image_of_size", "main"]
@@ -56,16 +54,15 @@ class PayloadSimNode(Node):
         self._message = image_of_size(size_bytes)
         self._publisher = self.create_publisher(Image, topic, qos_for(reliable=False))
         self.published = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._publish_loop, name="payload_sim", daemon=True)
+        self.publishing = PublishingThread(self._publish_loop, "payload_sim")
+        self._stop = self.publishing.stopping
 
     def start(self) -> None:
-        self._thread.start()
+        """Start publishing (the node must be added to a spinning executor, or about to be)."""
+        self.publishing.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=2.0)
+        self.publishing.stop()
 
     def _publish_loop(self) -> None:
         """Publish on every deadline until stopped; stamps are taken just before `publish()`."""
@@ -79,7 +76,7 @@ class PayloadSimNode(Node):
             if deadline_ns > now_ns:
                 time.sleep(min((deadline_ns - now_ns) / 1e9, _LONGEST_SLEEP_S))
                 continue
-            stamp.sec, stamp.nanosec = divmod(time.time_ns(), 1_000_000_000)
+            stamp.sec, stamp.nanosec = ns_to_stamp(time.time_ns())
             try:
                 self._publisher.publish(self._message)
             except RCLError:
@@ -128,17 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(topic: str, size_bytes: int, rate_hz: float) -> int:
     """Publish until shutdown (rclpy must be initialised)."""
     node = PayloadSimNode(topic, size_bytes, rate_hz)
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    try:
-        node.start()
-        print(f"payload_sim ready: {topic} {size_bytes} B at {rate_hz:g} Hz", flush=True)
-        spin_until_shutdown(executor)
-    finally:
-        node.stop()
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_publishing_node(node, node.publishing,
+                         lambda: print(f"payload_sim ready: {topic} {size_bytes} B at {rate_hz:g} Hz", flush=True))
     print(f"payload_sim published {node.published}", flush=True)
     return 0
 

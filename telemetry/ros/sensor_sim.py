@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import queue
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,21 +28,27 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import rclpy
-from rclpy._rclpy_pybind11 import RCLError
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
-from rclpy.executors import SingleThreadedExecutor
+from rclpy._rclpy_pybind11 import RCLError
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from telemetry.config import StreamConfig, VehicleConfig, default_fleet_config_path, load_fleet_config
-from telemetry.errors import TelemetryError
+from telemetry.console import run_console
 from telemetry.keys import topic_to_key
-from telemetry.ros.common import exit_process, init_ros, node_name, qos_for, spin_until_shutdown, split_ros_args
+from telemetry.ros.common import (
+    PublishingThread,
+    exit_process,
+    init_ros,
+    node_name,
+    qos_for,
+    spin_publishing_node,
+    split_ros_args,
+)
 from telemetry.ros.sensor_messages import filler_for
 from telemetry.sim.motion import MotionModel, VehicleState, model_for_vehicle
-from telemetry.sim.sensor_cdr import packer_for
 from telemetry.sim.schedule import DeadlineSchedule, LatenessWindow
+from telemetry.sim.sensor_cdr import packer_for
 
 __all__ = ["Payload", "SensorSimNode", "main"]
 
@@ -116,19 +122,19 @@ class SensorSimNode(Node):
                                    ParameterDescriptor(description=f"publishing rate of {stream.topic} (Hz)"))
             publisher = self.create_publisher(cls, stream.topic, qos_for(stream.reliable))
             self._streams.append(_SimStream(stream, parameter, publisher, sample))
-        self._pending_periods: list[tuple[int, int]] = []
+        # (stream index, period ns) from the parameter callback's thread to the publishing one.
+        self._pending_periods: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
         self.add_on_set_parameters_callback(self._check_parameters)
         self.add_post_set_parameters_callback(self._apply_parameters)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._publish_loop, name="sensor_sim", daemon=True)
+        self.publishing = PublishingThread(self._publish_loop, "sensor_sim")
+        self._stop = self.publishing.stopping
 
     def start(self) -> None:
-        self._thread.start()
+        """Start publishing (the node must be added to a spinning executor, or about to be)."""
+        self.publishing.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=2.0)
+        self.publishing.stop()
 
     def _check_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
         names = {stream.parameter for stream in self._streams}
@@ -146,7 +152,7 @@ class SensorSimNode(Node):
         for parameter in parameters:
             if parameter.name in by_name:
                 # Handed to the publishing thread, which owns the schedule.
-                self._pending_periods.append((by_name[parameter.name], round(1e9 / float(parameter.value))))
+                self._pending_periods.put((by_name[parameter.name], round(1e9 / float(parameter.value))))
                 self.get_logger().info(f"{parameter.name} = {parameter.value} Hz")
 
     def _publish_loop(self) -> None:
@@ -162,8 +168,8 @@ class SensorSimNode(Node):
         next_report_ns = start_mono_ns + int(_REPORT_PERIOD_S * 1e9)
         window_start_ns = start_mono_ns
         while not self._stop.is_set():
-            while self._pending_periods:
-                index, period_ns = self._pending_periods.pop(0)
+            while not self._pending_periods.empty():
+                index, period_ns = self._pending_periods.get_nowait()
                 schedule.set_period(index, period_ns, time.monotonic_ns())
             index, deadline_ns = schedule.next_due()
             now_ns = time.monotonic_ns()
@@ -213,12 +219,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     args = parse_args(argv)
-    try:
-        fleet = load_fleet_config(args.config or default_fleet_config_path())
-        vehicle = fleet.vehicle(args.vehicle)
-    except TelemetryError as error:
-        print(f"sensor_sim: error: {error}", file=sys.stderr)
-        return 1
+    return run_console("sensor_sim", lambda: _start(argv, args), logs=None)
+
+
+def _start(argv: list[str], args: argparse.Namespace) -> int:
+    """Find the vehicle before rclpy starts, so a mistake is one line and status 1."""
+    vehicle = load_fleet_config(args.config or default_fleet_config_path()).vehicle(args.vehicle)
     init_ros(argv, args.domain_id if args.domain_id is not None else vehicle.ros_domain_id)
     exit_process(run(vehicle, model_for_vehicle(vehicle.name), args.payload))
 
@@ -226,16 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(vehicle: VehicleConfig, model: MotionModel, payload: Payload = Payload.BYTES) -> int:
     """Spin a sensor_sim node until shutdown (rclpy must be initialised)."""
     node = SensorSimNode(vehicle, model, payload)
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    try:
-        node.start()
-        spin_until_shutdown(executor)
-    finally:
-        node.stop()
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_publishing_node(node, node.publishing)
     return 0
 
 

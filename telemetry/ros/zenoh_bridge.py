@@ -23,19 +23,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import rclpy
 from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.node import Node
+from rclpy.utilities import try_shutdown
 
 from telemetry.bridge.budget import BudgetSchedule
 from telemetry.bridge.health import HealthReporter, ProcessLoad
 from telemetry.bridge.plan import BridgedStream, stream_from_config, stream_from_graph
 from telemetry.codec import CodecError, TypeStore, normalize_type_name
 from telemetry.config import default_fleet_config_path, load_fleet_config, shipped_file
-from telemetry.errors import ConfigError, TelemetryError
+from telemetry.console import ROS_LOG_FORMAT, Logs, run_console
+from telemetry.errors import ConfigError
 from telemetry.keys import KeySpace, validate_name
-from telemetry.net.forwarder import ZenohForwarder
-from telemetry.net.session import (
+from telemetry.net import (
     BackgroundSession,
     SessionOptions,
     add_session_arguments,
@@ -43,6 +43,7 @@ from telemetry.net.session import (
     configured_endpoints,
     options_from_args,
 )
+from telemetry.net.forwarder import ZenohForwarder
 from telemetry.ros.common import (
     EXECUTORS,
     exit_process,
@@ -171,8 +172,9 @@ class ZenohBridgeNode(Node):
                 # Only the publishers' types count: the graph also lists our own subscription.
                 published = {self._normalized(i.topic_type) for i in self.get_publishers_info_by_topic(topic)}
                 if published and configured[topic] not in published:
-                    self._problem_once(topic, "type_mismatches", f"{topic}: configured as {configured[topic]} but the graph "
-                                       f"has {', '.join(sorted(published))} (publishers); not forwarded")
+                    problem = (f"{topic}: configured as {configured[topic]} but the graph has "
+                               f"{', '.join(sorted(published))} (publishers); not forwarded")
+                    self._problem_once(topic, "type_mismatches", problem)
                 continue
             graph_types = {self._normalized(t) for t in types}
             if topic in self._raw_subscriptions or not self._matches(topic):
@@ -213,9 +215,11 @@ class ZenohBridgeNode(Node):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zenoh_bridge", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, help="fleet config (default: the shipped one, unless --topics is given)")
-    parser.add_argument("--vehicle", required=True, help="vehicle name (in the fleet config, or any valid name with --topics)")
+    parser.add_argument("--vehicle", required=True,
+                        help="vehicle name (in the fleet config, or any valid name with --topics)")
     parser.add_argument("--region", help="region (default: the vehicle's, from the config; required without one)")
-    parser.add_argument("--topics", metavar="REGEX", help="also bridge every topic on the graph that fully matches REGEX")
+    parser.add_argument("--topics", metavar="REGEX",
+                        help="also bridge every topic on the graph that fully matches REGEX")
     parser.add_argument("--namespace", default="/", help="with --topics: only topics under this namespace")
     parser.add_argument("--domain-id", type=int, help="ROS domain id (default: the vehicle's, from the config)")
     parser.add_argument("--executor", choices=EXECUTORS, default="lean",
@@ -234,8 +238,9 @@ def resolve(args: argparse.Namespace, store: TypeStore) -> tuple[BridgeSettings,
     if args.config is None and pattern is not None:
         if not args.region:
             raise ConfigError("--region is required with --topics and no --config")
-        region, vehicle = validate_name(args.region, "region"), validate_name(args.vehicle, "vehicle")
-        return BridgeSettings(region, vehicle, KeySpace(), (), pattern, args.namespace, args.executor), session, args.domain_id
+        region, name = validate_name(args.region, "region"), validate_name(args.vehicle, "vehicle")
+        settings = BridgeSettings(region, name, KeySpace(), (), pattern, args.namespace, args.executor)
+        return settings, session, args.domain_id
     fleet = load_fleet_config(args.config or default_fleet_config_path(), store)
     vehicle = fleet.vehicle(args.vehicle)
     keys = KeySpace(fleet.key_root)
@@ -257,15 +262,15 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="[%(levelname)s] [%(name)s]: %(message)s")
+    return run_console("zenoh_bridge", lambda: _start(argv), Logs(format=ROS_LOG_FORMAT))
+
+
+def _start(argv: list[str]) -> int:
+    """Check everything before rclpy starts, so a mistake is one line and status 1."""
     store = TypeStore.from_environment()
-    try:
-        settings, session_options, domain_id = resolve(build_parser().parse_args(split_ros_args(argv)), store)
-        forwarder = ZenohForwarder(settings.keys, settings.region, settings.vehicle, store)
-        zenoh_link = BackgroundSession(session_options, on_open=(forwarder.attach,), name="zenoh_bridge")
-    except TelemetryError as error:
-        print(f"zenoh_bridge: error: {error}", file=sys.stderr)
-        return 1
+    settings, session_options, domain_id = resolve(build_parser().parse_args(split_ros_args(argv)), store)
+    forwarder = ZenohForwarder(settings.keys, settings.region, settings.vehicle, store)
+    zenoh_link = BackgroundSession(session_options, on_open=(forwarder.attach,), name="zenoh_bridge")
     init_ros(argv, domain_id)
     exit_process(run(settings, forwarder, zenoh_link, store))
 
@@ -290,7 +295,7 @@ def run(settings: BridgeSettings, forwarder: ZenohForwarder, zenoh_link: Backgro
         if executor is not None:
             executor.shutdown()
         node.destroy_node()
-        rclpy.try_shutdown()
+        try_shutdown()
     return 0
 
 

@@ -142,7 +142,7 @@ def _check_names(fleet: FleetConfig) -> None:
 
 def _selectors(keys: KeySpace, kind: KeyKind, fleet: FleetConfig) -> tuple[str, ...]:
     """What the aggregator may declare for `kind`: the whole fleet, or one region (--region)."""
-    return (keys.selector(kind),) + tuple(keys.selector(kind, region.name) for region in fleet.regions)
+    return (keys.selector(kind), *(keys.selector(kind, region.name) for region in fleet.regions))
 
 
 #: What a vehicle publishes: its samples (alone and batched, on one key) and its bridge's health reports.
@@ -184,7 +184,8 @@ def _region_link_rules(fleet: FleetConfig, keys: KeySpace, region: str, peer: st
              (keys.selector(KeyKind.ALIVE, region),)),
         Rule(peer, f"carry {region}'s meta and clock", towards_cloud, _SERVE, served),
         Rule(peer, "carry subscriptions to data", towards_region, _SUBSCRIBE, _published(keys, fleet)),
-        Rule(peer, "carry liveliness interest", towards_region, _LIVELINESS_READ, _selectors(keys, KeyKind.ALIVE, fleet)),
+        Rule(peer, "carry liveliness interest", towards_region, _LIVELINESS_READ,
+             _selectors(keys, KeyKind.ALIVE, fleet)),
         Rule(peer, f"carry questions to {region}'s vehicles", towards_region, (Message.QUERY,), served),
     ]
 
@@ -192,10 +193,11 @@ def _region_link_rules(fleet: FleetConfig, keys: KeySpace, region: str, peer: st
 def _cloud_rules(fleet: FleetConfig, keys: KeySpace) -> list[Rule]:
     rules: list[Rule] = []
     for region in fleet.regions:
-        rules += _region_link_rules(fleet, keys, region.name, region_router_name(region.name), towards_cloud=Flow.INGRESS)
+        router = region_router_name(region.name)
+        rules += _region_link_rules(fleet, keys, region.name, router, towards_cloud=Flow.INGRESS)
     all_data = tuple(keys.selector(kind) for kind in _PUBLISHED)
     every_vehicle = (keys.selector(KeyKind.META), keys.selector(KeyKind.CLOCK))
-    stats = _selectors(keys, KeyKind.STATS, fleet) + (keys.fleet(),)
+    stats = (*_selectors(keys, KeyKind.STATS, fleet), keys.fleet())
     alive = _selectors(keys, KeyKind.ALIVE, fleet)
     rules += [
         Rule(AGGREGATOR, "subscribe to data", Flow.INGRESS, _SUBSCRIBE, _published(keys, fleet)),

@@ -21,7 +21,7 @@ from typing import Any
 
 from telemetry.config import FleetConfig, RegionConfig, RouterConfig, shipped_file
 from telemetry.errors import ConfigError
-from telemetry.net.session import file_settings
+from telemetry.net.zenoh_config import file_settings
 from telemetry.security.acl import (
     AGGREGATOR,
     CLOUD_ROUTER,

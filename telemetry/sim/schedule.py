@@ -5,16 +5,32 @@ adding periods to the last send time, so the rate does not drift however late on
 is. A short lateness is caught up at once (the next samples go out back to back); after a
 stall longer than `max_catch_up_ns` the missed deadlines are skipped and counted, as a real
 driver would drop samples it could not take.
+
+`run_on_deadlines` is the one loop for a single stream (the bench's publishers): the same
+schedule, with the catch-up policy as its parameter (the bench never skips, since a skipped
+sample there would read as loss).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DeadlineSchedule", "LatenessSummary", "LatenessWindow", "summarize_lateness"]
+__all__ = [
+    "NEVER_SKIP",
+    "DeadlineSchedule",
+    "LatenessSummary",
+    "LatenessWindow",
+    "run_on_deadlines",
+    "summarize_lateness",
+]
+
+#: A catch-up limit no stall reaches: every missed deadline is caught up, none skipped.
+NEVER_SKIP = 2**62
 
 
 class DeadlineSchedule:
@@ -97,3 +113,25 @@ class LatenessWindow:
         summary = summarize_lateness(self._values[: self._size])
         self._size = 0
         return summary
+
+
+def run_on_deadlines(send: Callable[[int], object], rate_hz: float, stop: threading.Event,
+                     max_catch_up_ns: int = NEVER_SKIP) -> int:
+    """Call `send(n)` with n = 1, 2, 3, ... on `rate_hz`'s absolute deadlines until `stop`
+    (`rate_hz` 0: back to back, unpaced); how many calls went out. `send` may set `stop`."""
+    sent = 0
+    if rate_hz <= 0:
+        while not stop.is_set():
+            sent += 1
+            send(sent)
+        return sent
+    schedule = DeadlineSchedule([round(1e9 / rate_hz)], time.monotonic_ns(), max_catch_up_ns)
+    while not stop.is_set():
+        _, deadline_ns = schedule.next_due()
+        delay_ns = deadline_ns - time.monotonic_ns()
+        if delay_ns > 0:
+            time.sleep(delay_ns / 1e9)
+        sent += 1
+        send(sent)
+        schedule.mark_sent(0, time.monotonic_ns())
+    return sent

@@ -9,7 +9,6 @@ from support.engine_run import EU, ROVER, TICK, Run
 from telemetry.codec import TypeStore
 from telemetry.fleet.status import VehicleStatus
 
-
 # --- presence, staleness, eviction --------------------------------------------------------
 
 

@@ -29,7 +29,6 @@ from telemetry.fleet.clock import ClockEstimate
 from telemetry.fleet.status import VehicleStatus
 from telemetry.keys import KeySpace
 
-
 # --- rate, loss, restarts, jumps ----------------------------------------------------------
 
 
@@ -45,7 +44,7 @@ def test_a_one_kilohertz_stream_over_ten_seconds_reports_exactly_one_thousand_he
     assert imu.expected_hz == 1000.0
     assert imu.rate_ratio == 1.0
     assert imu.bytes_per_s == 1000.0 * 316
-    assert (imu.lost, imu.lost_total, imu.received_total, imu.sequence_resets) == (0, 0, 10_000, 0)
+    assert (imu.lost, imu.lost_total, imu.received_total, imu.restarts_total) == (0, 0, 10_000, 0)
     assert imu.jitter_ms == 0.0
     assert imu.latency_p50_ms == pytest.approx(0.3) and imu.latency_max_ms == pytest.approx(0.3)
     assert not imu.stale and not imu.batched
@@ -94,7 +93,7 @@ def test_a_bridge_restart_resets_the_sequence_without_counting_loss(store: TypeS
     snapshot = run.ticks({(EU, ROVER, "/imu"): restarted}, T0, T0 + 6 * SECOND)
 
     imu = run.stream(snapshot, EU, ROVER, "/imu")
-    assert imu.sequence_resets == 1
+    assert imu.restarts_total == 1
     assert imu.lost_total == 0 and imu.lost == 0
     assert imu.received_total == 6000
     assert bad_input(run.vehicle(snapshot, EU, ROVER)) == {}
@@ -182,7 +181,9 @@ def test_batched_samples_give_the_same_rate_and_loss_as_single_ones(store: TypeS
 
 def test_counts_the_ingest_callbacks_made_are_added_per_source(store: TypeStore) -> None:
     run = Run(store)
-    bad = {(EU, ROVER): {BadInput.NO_ATTACHMENT: 3, BadInput.BAD_ATTACHMENT: 2}, (US, TRUCK): {BadInput.BAD_KEY: 1}}
+    bad: dict[tuple[str, str], dict[str, int]] = {
+        (EU, ROVER): {BadInput.NO_ATTACHMENT: 3, BadInput.BAD_ATTACHMENT: 2}, (US, TRUCK): {BadInput.BAD_KEY: 1}
+    }
     run.engine.ingest(drained(bad=bad), T0)
     run.engine.ingest(drained(bad={(EU, ROVER): {BadInput.NO_ATTACHMENT: 4}}), T0 + TICK)
     snapshot = run.snapshot(T0 + TICK)
@@ -239,15 +240,15 @@ def test_a_vehicle_clock_250_ms_ahead_reads_minus_250_raw_and_the_true_latency_c
     imu = run.stream(snapshot, EU, ROVER, "/imu")
     assert vehicle.clock_offset_ms == 250.0 and vehicle.clock_offset_uncertainty_ms == 0.1
     assert imu.latency_p50_ms == pytest.approx(-249.3)
-    assert imu.latency_corrected_p50_ms == pytest.approx(0.7)
-    assert imu.latency_corrected_p99_ms == pytest.approx(0.7)
+    assert imu.corrected_latency_p50_ms == pytest.approx(0.7)
+    assert imu.corrected_latency_p99_ms == pytest.approx(0.7)
 
 
 def test_without_a_clock_estimate_offset_and_corrected_latency_are_nan(store: TypeStore) -> None:
     run = Run(store)
     snapshot = run.ticks({(EU, ROVER, "/imu"): arrivals(100, 2)}, T0, T0 + 2 * SECOND)
     assert math.isnan(run.vehicle(snapshot, EU, ROVER).clock_offset_ms)
-    assert math.isnan(run.stream(snapshot, EU, ROVER, "/imu").latency_corrected_p50_ms)
+    assert math.isnan(run.stream(snapshot, EU, ROVER, "/imu").corrected_latency_p50_ms)
 
 
 def test_jitter_is_the_standard_deviation_of_inter_arrival_intervals(store: TypeStore) -> None:

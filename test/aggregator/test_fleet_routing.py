@@ -64,7 +64,7 @@ class Fleet:
 
 
 @pytest.fixture(scope="module")
-def fleet() -> Iterator[Fleet]:
+def fleet(store: TypeStore) -> Iterator[Fleet]:
     processes, clients = ProcessGroup(), ClientSessions()
     try:
         cloud = start_router(processes, free_port(), "cloud.json5", name="cloud")
@@ -80,7 +80,7 @@ def fleet() -> Iterator[Fleet]:
                 processes, regions[region].endpoint, region, vehicle, *specs, extra=OPTIONS.get((region, vehicle), [])
             )
         session = clients.open(cloud.endpoint)
-        yield Fleet(processes, cloud.endpoint, everything, eu_west, session, TypeStore.from_environment())
+        yield Fleet(processes, cloud.endpoint, everything, eu_west, session, store)
     finally:
         clients.close_all()
         processes.stop_all()
@@ -128,13 +128,13 @@ def test_a_vehicle_dropping_every_tenth_sample_shows_a_tenth_lost(fleet: Fleet) 
     # sample at either end of the count.
     assert abs(imu.lost_total - imu.received_total / 9) <= 1.5, (imu.lost_total, imu.received_total)
     assert abs(imu.lost - imu.received / 9) <= 1.5, (imu.lost, imu.received)
-    assert imu.sequence_resets == 0
+    assert imu.restarts_total == 0
     assert vehicles[DROPPING].malformed == 0
 
 
 def test_a_bridge_restart_mid_run_is_a_sequence_reset_not_loss(fleet: Fleet) -> None:
     def restarted(vehicles: dict[tuple[str, str], Any]) -> None:
-        assert stream_of(vehicles[("us-east", "truck-02")], "/imu").sequence_resets == 1
+        assert stream_of(vehicles[("us-east", "truck-02")], "/imu").restarts_total == 1
 
     vehicles = fleet.reader(fleet.everything).wait_for(restarted, SETTLE_S)
     imu = stream_of(vehicles[("us-east", "truck-02")], "/imu")
@@ -156,12 +156,12 @@ def test_a_vehicle_clock_250_ms_ahead_is_measured_and_its_latency_corrected(flee
     assert 0.0 <= stats.clock_offset_uncertainty_ms < 2.0
     # Raw latency reads on two clocks: about -250 ms. Corrected: the true small latency.
     assert imu.latency_p50_ms == pytest.approx(-250.0, abs=5.0)
-    assert -1.0 < imu.latency_corrected_p50_ms < 5.0, imu.latency_corrected_p50_ms
-    assert imu.latency_corrected_p50_ms == pytest.approx(imu.latency_p50_ms + stats.clock_offset_ms, abs=1e-6)
+    assert -1.0 < imu.corrected_latency_p50_ms < 5.0, imu.corrected_latency_p50_ms
+    assert imu.corrected_latency_p50_ms == pytest.approx(imu.latency_p50_ms + stats.clock_offset_ms, abs=1e-6)
     # The same path with agreeing clocks, for comparison.
     other = fleet.reader(fleet.everything).vehicles()[("eu-west", "rover-01")]
     assert abs(other.clock_offset_ms) < 2.0
-    assert abs(stream_of(other, "/imu").latency_corrected_p50_ms - imu.latency_corrected_p50_ms) < 3.0
+    assert abs(stream_of(other, "/imu").corrected_latency_p50_ms - imu.corrected_latency_p50_ms) < 3.0
 
 
 def test_an_aggregator_given_a_region_sees_only_that_region(fleet: Fleet) -> None:

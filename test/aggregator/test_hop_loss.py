@@ -43,14 +43,14 @@ def _full_window(sample: StatsSample) -> bool:
 
 
 @pytest.fixture(scope="module")
-def downsampled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Downsampled]:
+def downsampled(tmp_path_factory: pytest.TempPathFactory, store: TypeStore) -> Iterator[Downsampled]:
     # A deep reader queue, so that a busy test machine's late wake-ups add no loss on DDS.
     imu = stream("/imu", "sensor_msgs/msg/Imu", 1000, max_rate_hz=50, queue_depth=200)
     fleet = LiveFleet(Path(tmp_path_factory.mktemp("downsampled")), streams=[imu])
     clients = ClientSessions()
     try:
         fleet.start()
-        with StatsTimeline(clients.open(fleet.cloud_endpoint), STATS_KEY, TypeStore.from_environment()) as stats:
+        with StatsTimeline(clients.open(fleet.cloud_endpoint), STATS_KEY, store) as stats:
             full = stats.wait_for(_full_window, 40.0, what="a full window of /imu with the bridge's counters")
             yield Downsampled(full.stream("/imu"), stats.payloads(full.arrival_ns)[0])
     finally:
@@ -70,7 +70,9 @@ def test_downsampled_samples_are_counted_as_the_bridges_choice_and_nothing_as_lo
     assert (imu.lost, imu.lost_dds, imu.dropped_bridge) == (0, 0, 0), imu
 
 
-def test_the_dashboard_raises_no_loss_alert_for_a_downsampled_stream(downsampled: Downsampled, store: TypeStore) -> None:
+def test_the_dashboard_raises_no_loss_alert_for_a_downsampled_stream(
+    downsampled: Downsampled, store: TypeStore
+) -> None:
     report = decode_vehicle_stats(store, STATS_KEY, downsampled.payload)
     vehicle = VehicleView(report.region, report.vehicle, report.status, report.status_since_ns,
                           report.clock_offset_ms, report.malformed, report.streams)

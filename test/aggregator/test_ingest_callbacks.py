@@ -11,8 +11,8 @@ from support.engine_input import FakeBytes, FakeSample, arrivals, batch_payload
 import telemetry.aggregator.ingest as ingest_module
 from telemetry.aggregator.ingest import BadInput, Ingest, parse_attachments
 from telemetry.codec import TypeStore
-from telemetry.codec.batch import BATCH_ENCODING, batch_head
 from telemetry.codec.attachment import ATTACHMENT_SIZE, pack_fields
+from telemetry.codec.batch import BATCH_ENCODING, batch_head
 from telemetry.keys import KeySpace
 
 KEY = "telemetry/data/eu-west/rover-01/imu"
@@ -139,7 +139,7 @@ def test_a_rogue_inventing_keys_cannot_grow_the_remembered_keys_without_bound() 
     ingest = Ingest(KeySpace())
     for index in range(12_000):
         ingest.on_data(FakeSample(f"telemetry/data/eu-west/rogue/{index}bad", PAYLOAD, attachment(1)))
-    assert len(ingest._parsed) <= 10_000  # noqa: SLF001 - the bound is the point of the test
+    assert len(ingest._parsed) <= 10_000
     assert ingest.drain().bad == {("eu-west", "rogue"): {BadInput.BAD_KEY: 12_000}}
 
 
@@ -156,8 +156,8 @@ def test_forget_drops_a_stream_and_it_comes_back_when_it_sends_again() -> None:
 def test_samples_alone_and_batched_of_one_stream_fill_one_inbox_named_by_its_data_key(store: TypeStore) -> None:
     ingest = Ingest(KeySpace())
     ingest.on_data(FakeSample("telemetry/data/us-east/truck-01/imu", PAYLOAD, attachment(1)))
-    ingest.on_data(FakeSample("telemetry/data/us-east/truck-01/imu", FakeBytes(batch_payload(store, arrivals(1000, 0.003), 2)),
-                              encoding=BATCH_ENCODING))
+    batch = FakeBytes(batch_payload(store, arrivals(1000, 0.003), 2))
+    ingest.on_data(FakeSample("telemetry/data/us-east/truck-01/imu", batch, encoding=BATCH_ENCODING))
     drained = ingest.drain()
     assert list(drained.inboxes) == ["telemetry/data/us-east/truck-01/imu"]
     inbox = drained.inboxes["telemetry/data/us-east/truck-01/imu"]

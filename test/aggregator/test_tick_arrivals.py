@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support.engine_input import MS, T0, Arrivals, arrivals, batch_payload, data_inbox, drained
+from support.engine_input import MS, T0, arrivals, batch_payload, data_inbox, drained
 from support.engine_run import EU, ROVER, TICK, Run
 
 from telemetry.aggregator.engine import TickArrivals, batch_arrivals, merge_arrivals, single_arrivals
@@ -45,9 +45,9 @@ def test_a_stream_sending_alone_and_batched_in_one_tick_is_counted_in_arrival_or
     samples = arrivals(100, 0.4, start_ns=T0 + 1)  # 40 samples, 10 ms apart
     alone = np.ones(40, bool)
     alone[10:20] = False  # 11..20 leave as one batch when the 20th is ready
-    key, inbox = data_inbox(EU, ROVER, "/imu", Arrivals(*(column[alone] for column in samples)))
+    key, inbox = data_inbox(EU, ROVER, "/imu", samples.select(alone))
     batch_receive_ns = int(samples.receive_ns[19])
-    payload = batch_payload(store, Arrivals(*(column[10:20] for column in samples)), batch_receive_ns)
+    payload = batch_payload(store, samples.select(slice(10, 20)), batch_receive_ns)
     inbox.batches.append((batch_receive_ns, *batch_head(payload)))
     run.engine.ingest(drained((key, inbox)), T0 + TICK)
 

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 from telemetry.bench import budget, e2e
-from telemetry.bench.budget import Level, Feed, budget_result, level_row, levels, with_budget
+from telemetry.bench.budget import Feed, Level, budget_result, level_row, levels, with_budget
 from telemetry.bench.e2e import FleetRun
 from telemetry.bench.latency import StreamMeasure
 from telemetry.bench.paths import PathRun

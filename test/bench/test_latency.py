@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from telemetry.bench.latency import measure_stream
 from telemetry.bench.procstat import cpu_seconds, rss_mb
 
 
-def _arrays(latencies_ms: list[float], sequences: list[int]) -> tuple[np.ndarray, ...]:
+def _arrays(
+    latencies_ms: list[float], sequences: list[int]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
     source = np.arange(len(latencies_ms), dtype=np.int64) * 1_000_000
     receive = source + (np.array(latencies_ms) * 1e6).astype(np.int64)
     return receive, source, np.array(sequences, dtype=np.uint64), np.full(len(latencies_ms), 316, dtype=np.int64)

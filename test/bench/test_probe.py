@@ -11,10 +11,10 @@ from contextlib import contextmanager
 
 import pytest
 import zenoh
-
 from support.processes import ProcessGroup, free_port, wait_until
 from support.synthetic import IMU_TYPE, imu_payload_template
 from support.zenoh_net import ClientSessions, start_router
+
 from telemetry.bench.health_watch import HealthWatch
 from telemetry.bench.probe import LatencyProbe
 from telemetry.bridge.accounting import StreamCounters
@@ -23,7 +23,7 @@ from telemetry.codec import TypeStore
 from telemetry.codec.attachment import pack_fields
 from telemetry.codec.batch import BATCH_ENCODING, BATCH_TYPE, BatchEncoder
 from telemetry.codec.names import BRIDGE_HEALTH
-from telemetry.keys import KeySpace
+from telemetry.keys import KeyKind, KeySpace
 
 REGION, VEHICLE = "eu-west", "rover-01"
 KEYS = KeySpace("telemetry")
@@ -60,10 +60,10 @@ def test_take_counts_samples_alone_and_in_batches_under_the_data_key(
     publishing, probing = sessions
     now_ns = time.time_ns()
     imu = imu_payload_template(store)
-    version = store.message_class(BATCH_TYPE).VERSION  # type: ignore[attr-defined]  # a constant of the .msg
+    version = store.constant(BATCH_TYPE, "VERSION")  # a constant of the .msg
     encoder = BatchEncoder(IMU_TYPE, True, version)
     batch_encoding = zenoh.Encoding(BATCH_ENCODING)
-    with (LatencyProbe(probing, KEYS.data_selector(), store) as probe,
+    with (LatencyProbe(probing, KEYS.selector(KeyKind.DATA), store) as probe,
           routed_publisher(publishing, DATA_KEY, zenoh.Encoding.APPLICATION_CDR.with_schema(IMU_TYPE)) as publisher):
         def batch(sequences: list[int]) -> bytes:
             return encoder.encode(time.time_ns(), sequences, [now_ns] * len(sequences), [imu] * len(sequences))

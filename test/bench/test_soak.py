@@ -36,7 +36,8 @@ def test_a_steady_fleet_meets_every_target_and_start_up_loss_does_not_count() ->
 def test_loss_growth_off_rate_and_exits_are_each_called_out() -> None:
     samples = [
         _sample(0, {"aggregator": 100.0}),
-        _sample(60, {"aggregator": 100.0 + RSS_GROWTH_BOUND_MB + 5}, ratio=0.9, lost=3, exited=("aggregator (pid 9) exit -9",)),
+        _sample(60, {"aggregator": 100.0 + RSS_GROWTH_BOUND_MB + 5}, ratio=0.9, lost=3,
+                exited=("aggregator (pid 9) exit -9",)),
     ]
     result = soak_result(samples, 60, 60)
     assert [t.met for t in result.targets] == [False, False, False, False]

@@ -62,7 +62,7 @@ def test_after_several_publishers_the_count_restarts_afresh_without_a_gap() -> N
 
 def test_none_numbers_are_ignored() -> None:
     source, counters = SourceSequence(), StreamCounters()
-    source.update([None, None], counters, single_publisher=True)  # type: ignore[list-item]  # an rmw without numbers
+    source.update([None, None], counters, single_publisher=True)  # an rmw without numbers
     source.update([], counters, single_publisher=True)
     assert (counters.source_published, counters.lost_dds) == (0, 0)
     source.update([7, 8], counters, single_publisher=True)

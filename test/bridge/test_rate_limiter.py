@@ -67,5 +67,5 @@ def test_after_a_gap_forwarding_resumes_without_a_burst() -> None:
 def test_a_rate_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_rate_hz must be > 0, got 0"):
         RateLimiter(0)
-    with pytest.raises(ValueError, match="max_rate_hz must be > 0, got -2.5"):
+    with pytest.raises(ValueError, match=r"max_rate_hz must be > 0, got -2\.5"):
         RateLimiter(-2.5)

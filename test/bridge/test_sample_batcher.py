@@ -52,7 +52,7 @@ def split(data: bytes, sizes: list[int]) -> list[bytes]:
 
 
 def imu_batcher(store: TypeStore, stamp_from_header: bool = True) -> SampleBatcher:
-    return SampleBatcher(IMU, stamp_from_header, store.message_class(BATCH_TYPE).VERSION)
+    return SampleBatcher(IMU, stamp_from_header, store.constant(BATCH_TYPE, "VERSION"))
 
 
 def test_a_batch_round_trips_through_the_codec(store: TypeStore) -> None:
@@ -71,7 +71,7 @@ def test_a_batch_round_trips_through_the_codec(store: TypeStore) -> None:
     assert list(batch.size) == [len(payload) for _, _, payload in added]
     samples = split(bytes(batch.data), list(batch.size))
     assert samples == [payload for _, _, payload in added]
-    for (_, stamp_ns, _), sample in zip(added, samples):
+    for (_, stamp_ns, _), sample in zip(added, samples, strict=True):
         imu = store.decode(IMU, sample)
         assert imu.header.stamp.sec * 1_000_000_000 + imu.header.stamp.nanosec == stamp_ns
         assert deserialize_message(sample, Imu).linear_acceleration.z == 9.80665

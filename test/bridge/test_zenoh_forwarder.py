@@ -13,7 +13,7 @@ import itertools
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import zenoh
@@ -22,7 +22,7 @@ from rclpy.serialization import serialize_message
 from sensor_msgs.msg import Imu
 from std_msgs.msg import Float64
 from support.processes import ProcessGroup, free_port, wait_until
-from support.wire import WireRecorder, alive_keys, query_catalogue, stream_counters, wait_for_answers
+from support.wire import WireRecorder, alive_keys, priority_number, query_catalogue, stream_counters, wait_for_answers
 from support.zenoh_net import ClientSessions, start_router
 
 from telemetry.bridge.accounting import StreamCounters
@@ -117,7 +117,10 @@ def route_ready(bridge: zenoh.Session, observer: zenoh.Session, vehicle: str, ke
     """
     query_catalogue(observer, REGION, vehicle)
     with bridge.declare_publisher(key) as probe:
-        assert wait_until(lambda: probe.matching_status.matching, 5.0), f"no subscriber for {key} seen"
+        # zenoh's stub types Publisher.matching_status as bool; at run time it is a MatchingStatus.
+        assert wait_until(lambda: cast(zenoh.MatchingStatus, probe.matching_status).matching, 5.0), (
+            f"no subscriber for {key} seen"
+        )
 
 
 def routes_ready(bridge: zenoh.Session, observer: zenoh.Session, vehicle: str) -> None:
@@ -146,7 +149,7 @@ def test_samples_arrive_unchanged_with_key_encoding_and_attachment(
     for k, sample in enumerate(messages):
         assert sample.key == key
         assert sample.encoding == f"application/cdr;{IMU}"
-        assert sample.priority == int(zenoh.Priority.DATA_HIGH)
+        assert sample.priority == priority_number(zenoh.Priority.DATA_HIGH)
         attachment = sample.attachment
         assert attachment.sequence == k + 1
         assert attachment.source_time_ns == STAMP_NS + k * MS  # header.stamp, not the receive time
@@ -196,7 +199,7 @@ def test_downsampling_forwards_50_of_1000_samples_a_second_and_counts_the_rest(
     assert counters.downsampled == 2000 - counters.forwarded and counters.received == 2000
     assert [s.attachment.sequence for s in samples] == list(range(1, len(samples) + 1))  # no gaps
     stamps = [s.attachment.source_time_ns for s in samples]
-    assert all(19 * MS <= b - a <= 21 * MS for a, b in zip(stamps, stamps[1:]))  # evenly spaced
+    assert all(19 * MS <= b - a <= 21 * MS for a, b in itertools.pairwise(stamps))  # evenly spaced
 
 
 def test_downsampling_goes_by_source_time_so_a_late_burst_keeps_its_spacing(

@@ -123,7 +123,7 @@ def _pycdr2_batch(store: TypeStore, ros_type: str, stamp_from_header: bool, size
     sec, nanosec = divmod(SEND_NS, 1_000_000_000)
     return store.encode(store.new(
         BATCH_TYPE,
-        version=store.message_class(BATCH_TYPE).VERSION,
+        version=store.constant(BATCH_TYPE, "VERSION"),
         stamp=store.new("builtin_interfaces/msg/Time", sec=sec, nanosec=nanosec),
         ros_type=ros_type,
         stamp_from_header=stamp_from_header,
@@ -135,7 +135,7 @@ def _pycdr2_batch(store: TypeStore, ros_type: str, stamp_from_header: bool, size
 
 
 def _encoder(store: TypeStore, ros_type: str, stamp_from_header: bool) -> BatchEncoder:
-    return BatchEncoder(ros_type, stamp_from_header, store.message_class(BATCH_TYPE).VERSION)
+    return BatchEncoder(ros_type, stamp_from_header, store.constant(BATCH_TYPE, "VERSION"))
 
 
 @pytest.mark.parametrize("stamp_from_header", [True, False])

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
-from message_values import filled, to_rclpy, to_rosbags
 from pycdr2._support import Buffer, Endianness
+from support.message_values import filled, to_rclpy, to_rosbags
 
 from telemetry.codec import TypeStore
 from telemetry.codec.store import source_msg_dir
@@ -38,13 +39,13 @@ def _padding_positions(message: object) -> set[int]:
     zeroed = message.serialize(buffer=Buffer(), endianness=Endianness.Little)  # type: ignore[attr-defined]
     marked = message.serialize(buffer=_PaddingMarkingBuffer(), endianness=Endianness.Little)  # type: ignore[attr-defined]
     assert len(zeroed) == len(marked)
-    return {i for i, (a, b) in enumerate(zip(zeroed, marked)) if a != b}
+    return {i for i, (a, b) in enumerate(zip(zeroed, marked, strict=True)) if a != b}
 
 
 @pytest.mark.parametrize("array_len", [0, 1, 7])
 @pytest.mark.parametrize("type_name", OWN_TYPES + STANDARD_TYPES)
 def test_codec_bytes_equal_rosbags_bytes_for_the_same_values(
-    store: TypeStore, rosbags_store, type_name: str, array_len: int  # type: ignore[no-untyped-def]
+    store: TypeStore, rosbags_store: Any, type_name: str, array_len: int
 ) -> None:
     message = filled(store, type_name, random.Random(f"{type_name}/{array_len}"), array_len)
     ours = store.encode(message)
@@ -65,7 +66,7 @@ def test_codec_bytes_equal_rclpy_bytes_except_padding(
     theirs = serialize_message(ros_message)
     assert len(ours) == len(theirs)
     padding = _padding_positions(message)
-    differing = [i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b and i not in padding]
+    differing = [i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b and i not in padding]
     assert differing == [], f"bytes differ outside padding at offsets {differing[:10]}"
     # And each side reads the other's bytes back to the same values.
     assert store.decode(type_name, theirs) == message

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
-from message_values import filled
+from support.message_values import filled
 
 from telemetry.codec import CodecError, TypeStore
 from telemetry.codec.store import source_msg_dir
@@ -69,7 +69,7 @@ def test_new_messages_have_zero_values_defaults_and_constants() -> None:
     assert message.fixed == [0.0, 0.0, 0.0]
     assert message.raw == bytes(4) and message.blob == b"" and message.flags == []
     assert message.answer == 42
-    assert store.message_class("demo_msgs/Arrays").LIMIT == 3
+    assert store.constant("demo_msgs/Arrays", "LIMIT") == 3
     assert store.new("sensor_msgs/Imu").header.frame_id == ""
 
 

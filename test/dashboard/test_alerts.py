@@ -90,7 +90,9 @@ def test_loss_before_the_bridge_is_named_as_that_hop_and_clears_on_its_own(track
     started = tracker.observe([vehicle(stream(lost_dds=37))], T0)
     cleared = tracker.observe([vehicle(stream(lost_dds=0))], T0 + SECOND)
 
-    assert brief(started) == [(ERROR, "eu-west/rover-01", "/odom", "lost 37 between the sensor and the bridge in the last 5 s")]
+    assert brief(started) == [
+        (ERROR, "eu-west/rover-01", "/odom", "lost 37 between the sensor and the bridge in the last 5 s")
+    ]
     assert brief(cleared) == [(INFO, "eu-west/rover-01", "/odom", "no more loss before the bridge")]
 
 

@@ -90,7 +90,7 @@ def test_equal_values_keep_the_tie_order_ascending_in_both_directions(descending
     result = names(ordered(rows, column(FLEET_COLUMNS, "rate"), descending, tie=by_key))
 
     tied = ["rover-01", "rover-03", "rover-02"]  # eu-west/rover-01 < eu-west/rover-03 < us-east/rover-02
-    assert result == (tied + ["rover-04"] if descending else ["rover-04"] + tied)
+    assert result == ([*tied, "rover-04"] if descending else ["rover-04", *tied])
 
 
 def test_status_sorts_offline_first_then_stale_then_online() -> None:

@@ -163,7 +163,7 @@ def test_a_vehicle_whose_token_goes_away_turns_offline_and_raises_an_alert(fleet
     async def script(pilot: Any) -> None:
         table = _table(app)
         assert await wait_for(pilot, lambda: table.row_count == 3)
-        assert "[green]● online[/]" == _column(table, "status")[2]
+        assert _column(table, "status")[2] == "[green]● online[/]"
         tokens["rover-03"].undeclare()  # the stats still say online: liveliness wins
         assert await wait_for(pilot, lambda: _column(table, "status")[2] == "[red]○ offline[/]"), \
             _column(table, "status")

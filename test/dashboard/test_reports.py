@@ -40,7 +40,7 @@ def stream_stats(store: TypeStore, topic: str, **values: Any) -> Any:
         "lost": 3,
         "received_total": 100_000,
         "lost_total": 12,
-        "sequence_resets": 1,
+        "restarts_total": 1,
         "bytes_per_s": 250_000.0,
         "stale": False,
     }
@@ -94,7 +94,7 @@ def test_every_stream_figure_survives_the_round_trip(store: TypeStore) -> None:
     assert (imu.latency_p50_ms, imu.latency_p90_ms, imu.latency_p99_ms, imu.latency_max_ms, imu.jitter_ms) == (
         0.4, 0.9, 2.5, 7.0, 0.05
     )
-    assert (imu.received, imu.lost, imu.lost_total, imu.sequence_resets) == (4950, 3, 12, 1)
+    assert (imu.received, imu.lost, imu.lost_total, imu.restarts_total) == (4950, 3, 12, 1)
     assert (imu.bytes_per_s, imu.stale) == (250_000.0, False)
     assert imu.loss_pct == pytest.approx(100 * 3 / 4953)
 

@@ -35,7 +35,7 @@ def _installed_files() -> set[str]:
     tree = ast.parse(SETUP)
     function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "share_files")
     namespace: dict[str, object] = {"Path": Path, "HERE": REPO_ROOT, "PACKAGE": "telemetry"}
-    exec(compile(ast.Module([function], []), "setup.py", "exec"), namespace)  # noqa: S102 - our own setup.py
+    exec(compile(ast.Module([function], []), "setup.py", "exec"), namespace)
     share_files = namespace["share_files"]
     folders = re.findall(r'\*share_files\("(\w+)"\)', SETUP)
     return {file for folder in folders for _, files in share_files(folder) for file in files}  # type: ignore[operator]
@@ -60,19 +60,23 @@ def test_each_launch_file_compiles_and_documents_how_to_run_it(name: str) -> Non
 
 @pytest.mark.parametrize("name", LAUNCH_FILES)
 def test_every_launch_argument_has_a_description(name: str) -> None:
-    tree = ast.parse((LAUNCH_DIR / name).read_text(encoding="utf-8"))
+    """The file's own arguments and the shared ones it takes from launch_actions (config, zenoh_dir)."""
+    shared = (REPO_ROOT / "telemetry" / "demo" / "launch_actions.py").read_text(encoding="utf-8")
     declared = [
-        n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "DeclareLaunchArgument"
+        n for source in ((LAUNCH_DIR / name).read_text(encoding="utf-8"), shared) for n in ast.walk(ast.parse(source))
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "DeclareLaunchArgument"
     ]
     assert declared
     assert all(any(k.arg == "description" for k in call.keywords) for call in declared)
+    assert {"config_argument", "secure_configs_argument"} <= _launch_imports(name)
 
 
 def test_launch_files_build_their_actions_from_the_shared_plan() -> None:
     source = (REPO_ROOT / "telemetry" / "demo" / "launch_actions.py").read_text(encoding="utf-8")
     defined = {n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)}
-    expected = {"vehicle.launch.py": {"vehicle_actions"}, "fleet.launch.py": {"fleet_actions"},
-                "demo.launch.py": {"demo_actions"}}
+    shared = {"described", "config_argument", "secure_configs_argument"}
+    expected = {"vehicle.launch.py": {"vehicle_actions", *shared}, "fleet.launch.py": {"fleet_actions", *shared},
+                "demo.launch.py": {"demo_actions", *shared}}
     for name, functions in expected.items():
         assert _launch_imports(name) == functions
         assert functions <= defined
@@ -100,9 +104,9 @@ def test_every_config_file_the_launch_files_read_is_installed_by_setup_py() -> N
 @pytest.mark.skipif(importlib.util.find_spec("launch_ros") is None,
                     reason="launch_ros is not importable: it comes with a ROS 2 install, not from PyPI")
 @pytest.mark.parametrize(("name", "arguments"), [
-    ("vehicle.launch.py", {"vehicle", "region", "config", "router"}),
-    ("fleet.launch.py", {"config"}),
-    ("demo.launch.py", {"config"}),
+    ("vehicle.launch.py", {"vehicle", "region", "config", "router", "zenoh_dir"}),
+    ("fleet.launch.py", {"config", "zenoh_dir"}),
+    ("demo.launch.py", {"config", "zenoh_dir"}),
 ])
 def test_with_launch_ros_each_description_declares_its_arguments(name: str, arguments: set[str]) -> None:
     from launch.actions import DeclareLaunchArgument

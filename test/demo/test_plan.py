@@ -137,7 +137,7 @@ def test_a_region_without_a_shipped_zenoh_config_turns_multicast_scouting_off_in
 
 def test_every_router_argument_list_parses_into_the_session_the_fleet_config_describes() -> None:
     from telemetry.net.router import build_parser
-    from telemetry.net.session import options_from_args
+    from telemetry.net.session_flags import options_from_args
 
     fleet = _fleet_with_unshipped_region()
     cloud, eu_west, ap_south = (options_from_args(build_parser().parse_args(p.args)) for p in router_parts(fleet))

@@ -49,26 +49,26 @@ FLEET = FleetConfig(
 
 
 def _stream(topic: str, rate_hz: float, expected_hz: float, **fields: Any) -> StreamView:
-    values: dict[str, Any] = dict(
-        topic=topic,
-        ros_type="sensor_msgs/msg/Imu",
-        batched=False,
-        window_s=5.0,
-        rate_hz=rate_hz,
-        expected_hz=expected_hz,
-        rate_ratio=rate_hz / expected_hz if expected_hz else NAN,
-        latency_p50_ms=0.4,
-        latency_p90_ms=0.9,
-        latency_p99_ms=1.7,
-        latency_max_ms=3.2,
-        jitter_ms=0.05,
-        received=5000,
-        lost=0,
-        lost_total=0,
-        sequence_resets=0,
-        bytes_per_s=300_000.0,
-        stale=False,
-    )
+    values: dict[str, Any] = {
+        "topic": topic,
+        "ros_type": "sensor_msgs/msg/Imu",
+        "batched": False,
+        "window_s": 5.0,
+        "rate_hz": rate_hz,
+        "expected_hz": expected_hz,
+        "rate_ratio": rate_hz / expected_hz if expected_hz else NAN,
+        "latency_p50_ms": 0.4,
+        "latency_p90_ms": 0.9,
+        "latency_p99_ms": 1.7,
+        "latency_max_ms": 3.2,
+        "jitter_ms": 0.05,
+        "received": 5000,
+        "lost": 0,
+        "lost_total": 0,
+        "restarts_total": 0,
+        "bytes_per_s": 300_000.0,
+        "stale": False,
+    }
     values.update(fields)
     return StreamView(**values)
 

@@ -46,7 +46,7 @@ def test_extend_appends_samples_in_order_across_many_calls() -> None:
     for start in range(1, 5001, 100):
         buffer.extend(*samples(start, 100))
     assert_holds(buffer, 1, 5000)
-    assert buffer.overflowed == 0
+    assert buffer.overflowed_total == 0
     assert buffer.last_receive_ns == 5000 * MS
 
 
@@ -130,7 +130,7 @@ def test_a_sliding_window_keeps_exactly_the_recent_samples_and_bounded_storage()
         buffer.extend(*samples(1 + tick * 500, 500))
         buffer.trim((tick + 1) * 500 * MS - 5_000_000_000 + 1)
     assert_holds(buffer, 100_000 - 5000 + 1, 5000)
-    assert buffer.overflowed == 0
+    assert buffer.overflowed_total == 0
     assert buffer.storage <= 2 * 5500  # within 2x of the live samples plus a tick, far below capacity
 
 
@@ -149,10 +149,10 @@ def test_more_samples_than_capacity_keep_the_newest_and_count_the_rest() -> None
     buffer.extend(*samples(1, 600))
     buffer.extend(*samples(601, 600))
     assert_holds(buffer, 201, 1000)
-    assert buffer.overflowed == 200
+    assert buffer.overflowed_total == 200
     buffer.extend(*samples(1201, 2500))
     assert_holds(buffer, 2701, 1000)
-    assert buffer.overflowed == 200 + 1000 + 1500
+    assert buffer.overflowed_total == 200 + 1000 + 1500
 
 
 def test_an_arrival_cut_by_the_capacity_keeps_its_newest_samples_and_their_share_of_bytes() -> None:
@@ -165,7 +165,7 @@ def test_an_arrival_cut_by_the_capacity_keeps_its_newest_samples_and_their_share
     buffer.extend([4 * MS], [150], [15000], np.arange(120, 270))  # one batch beyond capacity alone
     held = buffer.columns()
     assert held.samples.tolist() == [100] and held.payload_bytes.tolist() == [10000]
-    assert buffer.overflowed == 20 + 100 + 50
+    assert buffer.overflowed_total == 20 + 100 + 50
 
 
 def test_storage_never_exceeds_a_third_more_than_capacity_under_a_flood() -> None:

@@ -9,8 +9,10 @@ arrival columns and gap rows by hand: batches, findings of several ticks, the wi
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from telemetry.fleet.buffer import BufferColumns, GapRows, StreamBuffer
@@ -22,8 +24,11 @@ SECOND = 1_000_000_000
 WINDOW = 5 * SECOND
 T0 = 1_700_000_000 * SECOND  # a realistic epoch, so int64 arithmetic is exercised
 
+#: A stream sample by sample: (receive_ns, source_ns, sequence, size).
+Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.int64]]
 
-def periodic(hz: float, seconds: float, latency_ns: int = 300_000, start_ns: int = T0, size: int = 100):
+
+def periodic(hz: float, seconds: float, latency_ns: int = 300_000, start_ns: int = T0, size: int = 100) -> Columns:
     """A perfect stream: sample k received at start + k/hz, sent `latency_ns` earlier."""
     count = round(hz * seconds)
     receive_ns = start_ns + np.round(np.arange(count) * (SECOND / hz)).astype(np.int64)
@@ -31,7 +36,13 @@ def periodic(hz: float, seconds: float, latency_ns: int = 300_000, start_ns: int
     return receive_ns, receive_ns - latency_ns, sequence, np.full(count, size, np.int64)
 
 
-def series(receive_ns, source_ns, sequence, size, expected_hz: float | None = 1000.0) -> tuple[BufferColumns, GapRows]:
+def series(
+    receive_ns: npt.NDArray[np.int64],
+    source_ns: npt.NDArray[np.int64],
+    sequence: npt.NDArray[np.uint64],
+    size: npt.NDArray[np.int64],
+    expected_hz: float | None = 1000.0,
+) -> tuple[BufferColumns, GapRows]:
     """A sample-by-sample series as one tick: one arrival per sample, its findings at the first."""
     count = receive_ns.size
     latency_ns = receive_ns - source_ns
@@ -49,8 +60,8 @@ def gap_rows(rows: list[tuple[int, int, int, int, int]]) -> GapRows:
     return GapRows(*(np.ascontiguousarray(column) for column in columns))
 
 
-def stats_of(columns, *, now_ns: int, expected_hz: float | None = 1000.0, first_seen_ns: int = T0 - 60 * SECOND,
-             **options) -> StreamWindowStats:
+def stats_of(columns: Columns, *, now_ns: int, expected_hz: float | None = 1000.0,
+             first_seen_ns: int = T0 - 60 * SECOND, **options: Any) -> StreamWindowStats:
     return window_stats(*series(*columns, expected_hz=expected_hz), now_ns=now_ns, window_ns=WINDOW,
                         expected_hz=expected_hz, first_seen_ns=first_seen_ns, **options)
 

@@ -81,7 +81,14 @@ def test_every_shipped_config_turns_multicast_scouting_off(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["cloud", "eu-west", "us-east", "vehicle"])
 def test_shipped_configs_load_through_build_config(name: str) -> None:
-    build_config(SessionOptions(config_path=ZENOH_CONFIGS / f"{name}.json5"))
+    """What our programs run (the file plus this package's defaults) keeps the file's mode,
+    endpoints and scouting: the defaults fill gaps and never override what the file says."""
+    built = build_config(SessionOptions(config_path=ZENOH_CONFIGS / f"{name}.json5"))
+    file = shipped(name)
+    assert configured_mode(built) == configured_mode(file)
+    for side in ("listen", "connect"):
+        assert configured_endpoints(built, side) == configured_endpoints(file, side), side
+    assert value(built, "scouting/multicast/enabled") is False
 
 
 def test_only_telemetry_net_configures_or_opens_zenoh_sessions() -> None:

@@ -104,9 +104,11 @@ def test_a_restarted_aggregator_publishes_fresh_stats_again_and_the_vehicle_side
 
     resumed_s = (back_ns - restart.ready_ns) / 1e9
     shown = during.vehicle(VEHICLE_KEY)
+    back_vehicle = back.vehicle(VEHICLE_KEY)
+    assert back_vehicle is not None  # online_at_rate found it
     _log.info("aggregator back: stats with the vehicle online at %.0f Hz %.3f s after its ready line;"
               " during the outage the dashboard showed the vehicle %s with stats %.1f s old and aggregators %s",
-              imu_of(back.vehicle(VEHICLE_KEY)), resumed_s, shown.status.name if shown else None,
+              imu_of(back_vehicle), resumed_s, shown.status.name if shown else None,
               during.connection.last_stats_age_s, during.connection.aggregators)
     # During the outage the dashboard keeps the last word, ageing: that is how it shows a lost aggregator.
     assert during.connection.last_stats_age_s is not None and during.connection.last_stats_age_s >= OUTAGE_S - 1

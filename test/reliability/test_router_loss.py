@@ -76,7 +76,8 @@ class Outage:
     @property
     def lost(self) -> int:
         """IMU samples the aggregator counted lost over the outage."""
-        return self.after.stream("/imu").lost_total - self.before.stream("/imu").lost_total
+        lost: int = self.after.stream("/imu").lost_total - self.before.stream("/imu").lost_total
+        return lost
 
 
 def kill_and_restart(fleet: LiveFleet, router: str, stats: StatsTimeline, imu: SequenceRecorder) -> Outage:
@@ -92,8 +93,8 @@ def kill_and_restart(fleet: LiveFleet, router: str, stats: StatsTimeline, imu: S
     assert first_after is not None, f"no IMU sample within 15 s of the {router}'s return\n{fleet.log(BRIDGE)[-3000:]}"
     online = stats.wait_for(fresh, 20.0, since_ns=first_after[0], what=f"{VEHICLE} back online")
     after = stats.wait_for(at_rate, 20.0, since_ns=online.arrival_ns, what=f"{VEHICLE} back at its rate")
-    outage = Outage(killed_ns, killed_s, changes_before, restart.ready_ns, restart.ready_s, restart.spawned_ns, last_before,
-                    first_after, before, online, after)
+    outage = Outage(killed_ns, killed_s, changes_before, restart.ready_ns, restart.ready_s, restart.spawned_ns,
+                    last_before, first_after, before, online, after)
     _log.info("%s: IMU at a cloud client %.3f s after the new router's ready line (%.3f s after its process"
               " started); stats online again after %.3f s, at full rate after %.3f s; IMU gap %d samples,"
               " aggregator lost %d; statuses published %s, logged %s",
@@ -121,7 +122,7 @@ def assert_nothing_else_restarted(fleet: LiveFleet, pids_before: dict[str, int],
         n: p for n, p in pids_before.items() if n != restarted}, running
     assert restarted in running and running[restarted] != pids_before[restarted]
     assert fleet.log(BRIDGE).count("forwarding 4 streams as ") == 1  # attached once: the same session
-    assert [s.sequence_resets for s in outage.after.stats.streams] == [0, 0, 0, 0]
+    assert [s.restarts_total for s in outage.after.stats.streams] == [0, 0, 0, 0]
     assert outage.first_after[1] > outage.last_before[1]  # the sequence went on: a gap, not a restart
 
 

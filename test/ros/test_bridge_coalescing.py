@@ -11,6 +11,7 @@ show as lost on the DDS hop (the bridge's counters), not as gaps on the network.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import time
@@ -25,7 +26,7 @@ import zenoh
 from support.fleet_files import next_domain_id, stream, write_fleet_config
 from support.processes import ChildProcess, ProcessGroup, free_port, wait_until
 from support.vehicle_nodes import start_bridge, start_sensor_sim, wait_bridge_attached
-from support.wire import WireRecorder, WireSample, missing_sequences, query_catalogue, stream_counters
+from support.wire import WireRecorder, missing_sequences, query_catalogue, stream_counters
 from support.zenoh_net import ClientSessions, start_router
 
 from telemetry.codec import TypeStore
@@ -128,7 +129,7 @@ def test_with_a_deep_enough_queue_nothing_is_lost_repeated_or_reordered(deep_que
 
 def test_batched_samples_keep_their_own_header_stamps_in_order(deep_queue: Run) -> None:
     stamps = [s.attachment.source_time_ns for s in deep_queue.recorder.samples(DATA_KEY, since_ns=deep_queue.paused_ns)]
-    steps_ms = [(b - a) / MS for a, b in zip(stamps, stamps[1:])]
+    steps_ms = [(b - a) / MS for a, b in itertools.pairwise(stamps)]
     assert all(step > 0 for step in steps_ms), "source times go backwards"
     assert sorted(steps_ms)[len(steps_ms) // 2] == pytest.approx(1.0, abs=0.2)  # the 1 kHz publisher's spacing
 

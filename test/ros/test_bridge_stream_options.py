@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -65,7 +66,7 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
     clients = ClientSessions()
     try:
         router = start_router(group, port, "eu-west.json5")
-        sensor_sim = start_sensor_sim(group, config("rover-01"), "rover-01")
+        sensor_sim = start_sensor_sim(group, Path(config("rover-01")), "rover-01")
         downsampler = start_bridge(group, "--config", config("rover-ds", max_rate_hz=50), "--vehicle", "rover-ds",
                                    name="bridge:max_rate_hz")
         batcher = start_bridge(group, "--config", config("rover-batch", batch_ms=20), "--vehicle", "rover-batch",

@@ -24,7 +24,7 @@ KEY = "telemetry/data/lab/probe-1"
 
 
 def test_topics_matching_the_pattern_that_appear_after_start_are_bridged(
-    processes: ProcessGroup, zenoh_clients: ClientSessions
+    processes: ProcessGroup, zenoh_clients: ClientSessions, store: TypeStore
 ) -> None:
     domain_id = next_domain_id()
     router = start_router(processes, free_port(), "eu-west.json5")
@@ -59,7 +59,6 @@ def test_topics_matching_the_pattern_that_appear_after_start_are_bridged(
         )
         assert arrived, bridge.output()
 
-    store = TypeStore.from_environment()
     plain_samples = recorder.samples(f"{KEY}/extra/temp")
     assert all(s.encoding == "application/cdr;std_msgs/msg/Float64" for s in plain_samples)
     received = [store.decode("std_msgs/msg/Float64", s.payload).data for s in plain_samples]

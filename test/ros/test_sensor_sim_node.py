@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 import rclpy
 from rclpy.signals import SignalHandlerOptions
+from rclpy.utilities import try_shutdown
 from support.fleet_files import next_domain_id
 from support.processes import wait_until
 
@@ -48,5 +49,5 @@ def test_the_publishing_thread_ends_quietly_when_ros_shuts_down(
         node.stop()
         node.destroy_node()
     finally:
-        rclpy.try_shutdown()
+        try_shutdown()
     assert not thread_errors, [f"{e.exc_type.__name__}: {e.exc_value}" for e in thread_errors]

@@ -16,6 +16,7 @@ import rclpy
 from nav_msgs.msg import Odometry
 from rclpy.qos import qos_profile_sensor_data
 from rclpy.signals import SignalHandlerOptions
+from rclpy.utilities import try_shutdown
 from sensor_msgs.msg import BatteryState, Imu, NavSatFix
 from support.fleet_files import next_domain_id
 from support.ros_side import RosProbe, ros_probe
@@ -37,7 +38,7 @@ def domain_id() -> Iterator[int]:
     try:
         yield domain
     finally:
-        rclpy.try_shutdown()
+        try_shutdown()
 
 
 def received_messages(probe: RosProbe, timeout_s: float = 10.0) -> dict[str, list[Any]]:

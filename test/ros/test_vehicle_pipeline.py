@@ -24,6 +24,7 @@ from support.wire import (
     alive_keys,
     allowed_losses,
     missing_sequences,
+    priority_number,
     query_catalogue,
     stream_counters,
 )
@@ -194,6 +195,6 @@ def test_the_bridge_holds_its_liveliness_token(pipeline: Pipeline) -> None:
 
 
 def test_imu_goes_out_with_its_configured_priority(pipeline: Pipeline) -> None:
-    assert {sample.priority for sample in pipeline.window["imu"]} == {int(zenoh.Priority.DATA_HIGH)}
-    assert {sample.priority for sample in pipeline.window["battery"]} == {int(zenoh.Priority.DATA_LOW)}
-    assert {sample.priority for sample in pipeline.window["odom"]} == {int(zenoh.Priority.DATA)}
+    assert {sample.priority for sample in pipeline.window["imu"]} == {priority_number(zenoh.Priority.DATA_HIGH)}
+    assert {sample.priority for sample in pipeline.window["battery"]} == {priority_number(zenoh.Priority.DATA_LOW)}
+    assert {sample.priority for sample in pipeline.window["odom"]} == {priority_number(zenoh.Priority.DATA)}

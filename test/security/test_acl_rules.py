@@ -142,7 +142,8 @@ def test_a_vehicle_named_like_a_service_is_refused_naming_the_field(fleet: Fleet
 
 
 def test_an_unknown_router_is_a_clear_error(fleet: FleetConfig) -> None:
-    with pytest.raises(ConfigError, match=r"router 'mars': not in the fleet config \(routers: cloud, eu-west, us-east\)"):
+    message = r"router 'mars': not in the fleet config \(routers: cloud, eu-west, us-east\)"
+    with pytest.raises(ConfigError, match=message):
         access_control(fleet, "mars")
 
 

@@ -108,5 +108,6 @@ def test_pki_fleet_issues_a_certificate_for_every_party_the_access_control_names
     for name in names:
         subject = _certificate(fleet_ca / f"{name}.pem").subject
         assert subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == name
-    role = _certificate(fleet_ca / "eu-west-router.pem").subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    router_subject = _certificate(fleet_ca / "eu-west-router.pem").subject
+    role = router_subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
     assert role[0].value == "router"

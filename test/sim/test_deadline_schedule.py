@@ -8,12 +8,14 @@ amount, send, mark sent. Simulated time makes 60 s of 1 kHz sending run in well 
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 
-from telemetry.sim.schedule import DeadlineSchedule, LatenessWindow, summarize_lateness
+from telemetry.sim.schedule import DeadlineSchedule, LatenessWindow, run_on_deadlines, summarize_lateness
 
 MS = 1_000_000
 START_NS = 1_700_000_000_000_000_000
@@ -212,3 +214,30 @@ def test_lateness_window_keeps_the_first_values_when_full() -> None:
 def test_summarize_lateness_of_nothing_is_nan() -> None:
     summary = summarize_lateness(np.array([], dtype=np.int64))
     assert summary.samples == 0 and np.isnan(summary.p99_us)
+
+
+def test_run_on_deadlines_numbers_the_calls_and_stops_when_send_says_so() -> None:
+    stop = threading.Event()
+    calls: list[int] = []
+
+    def send(n: int) -> None:
+        calls.append(n)
+        if n == 5:
+            stop.set()
+
+    assert run_on_deadlines(send, 0.0, stop) == 5  # unpaced
+    assert calls == [1, 2, 3, 4, 5]
+
+
+def test_run_on_deadlines_never_runs_ahead_of_its_grid() -> None:
+    stop = threading.Event()
+    times: list[int] = []
+
+    def send(n: int) -> None:
+        times.append(time.monotonic_ns())
+        if n == 20:
+            stop.set()
+
+    assert run_on_deadlines(send, 200.0, stop) == 20
+    # The 20th call is due 19 periods (95 ms) after the first; a late host only adds to that.
+    assert times[-1] - times[0] >= 19 * 5 * MS - MS

@@ -130,8 +130,8 @@ def describe(vehicles: dict[tuple[str, str], Any]) -> str:
         for s in stats.streams:
             lines.append(
                 f"  {s.topic}: rate {s.rate_hz:.1f}/{s.expected_hz} Hz window {s.window_s:.2f} s "
-                f"p50 {s.latency_p50_ms:.3f} corr {s.latency_corrected_p50_ms:.3f} ms "
-                f"recv {s.received}/{s.received_total} lost {s.lost}/{s.lost_total} resets {s.sequence_resets} "
+                f"p50 {s.latency_p50_ms:.3f} corr {s.corrected_latency_p50_ms:.3f} ms "
+                f"recv {s.received}/{s.received_total} lost {s.lost}/{s.lost_total} resets {s.restarts_total} "
                 f"stale {s.stale}"
             )
     return "\n".join(lines) or "(none)"

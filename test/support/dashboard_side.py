@@ -55,11 +55,9 @@ class VehicleValues:
 
 
 def stats_payload(store: TypeStore, values: VehicleValues, stamp_ns: int) -> bytes:
-    time_cls = store.message_class("builtin_interfaces/msg/Time")
-
     def stamp(ns: int) -> Any:
         sec, nanosec = divmod(ns, _NS)
-        return time_cls(sec=sec, nanosec=nanosec)
+        return store.new("builtin_interfaces/msg/Time", sec=sec, nanosec=nanosec)
 
     streams = []
     for s in values.streams:
@@ -71,9 +69,10 @@ def stats_payload(store: TypeStore, values: VehicleValues, stamp_ns: int) -> byt
             rate_ratio=s.rate_hz / s.expected_hz if s.expected_hz else math.nan,
             latency_p50_ms=s.p99_ms * 0.3, latency_p90_ms=s.p99_ms * 0.6, latency_p99_ms=s.p99_ms,
             latency_max_ms=s.p99_ms * 2, jitter_ms=0.05,
-            latency_corrected_p50_ms=math.nan, latency_corrected_p99_ms=math.nan,
+            corrected_latency_p50_ms=math.nan, corrected_latency_p90_ms=math.nan,
+            corrected_latency_p99_ms=math.nan, corrected_latency_max_ms=math.nan,
             received=received, lost=s.lost, received_total=received, lost_total=s.lost,
-            sequence_resets=0, bytes_per_s=s.bytes_per_s, stale=s.stale, last_receive=stamp(stamp_ns),
+            restarts_total=0, bytes_per_s=s.bytes_per_s, stale=s.stale, last_receive=stamp(stamp_ns),
             source_rate_hz=s.rate_hz if s.source_rate_hz is None else s.source_rate_hz, lost_dds=s.lost_dds,
             dropped_bridge=0, downsampled=0, samples_per_message=s.samples_per_message,
             lost_dds_total=s.lost_dds, dropped_bridge_total=0,

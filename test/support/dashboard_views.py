@@ -26,7 +26,7 @@ HEALTHY_IMU = StreamView(
     received=5000,
     lost=0,
     lost_total=0,
-    sequence_resets=0,
+    restarts_total=0,
     bytes_per_s=100_000.0,
     stale=False,
 )

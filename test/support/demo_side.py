@@ -7,6 +7,7 @@ test never leaves a fleet running.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -48,10 +49,8 @@ class DemoRun:
 
     def kill_leftovers(self) -> None:
         for pid in self.leftovers().values():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def start_demo(processes: ProcessGroup, config: Path, *args: str, log_dir: Path) -> DemoRun:

@@ -9,7 +9,6 @@ calls the `Ingest` callbacks directly.
 from __future__ import annotations
 
 import struct
-
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,12 +17,12 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from telemetry.aggregator.ingest import ATTACHMENT_DTYPE, Drained, Inbox
+from telemetry.aggregator.ingest import Drained, Inbox
 from telemetry.bridge.batcher import SampleBatcher
-from telemetry.codec.names import SAMPLE_BATCH
-from telemetry.codec.batch import batch_head
 from telemetry.codec import TypeStore
-from telemetry.codec.attachment import ATTACHMENT_VERSION, FLAG_STAMP_FROM_HEADER
+from telemetry.codec.attachment import ATTACHMENT_DTYPE, ATTACHMENT_VERSION, FLAG_STAMP_FROM_HEADER
+from telemetry.codec.batch import batch_head
+from telemetry.codec.names import SAMPLE_BATCH
 from telemetry.keys import KeySpace
 
 __all__ = [
@@ -59,8 +58,11 @@ class Arrivals(NamedTuple):
 
     def between(self, start_ns: int, end_ns: int) -> Arrivals:
         """The samples received in [start_ns, end_ns): one tick's worth."""
-        keep = (self.receive_ns >= start_ns) & (self.receive_ns < end_ns)
-        return Arrivals(*(column[keep] for column in self))
+        return self.select((self.receive_ns >= start_ns) & (self.receive_ns < end_ns))
+
+    def select(self, keep: npt.NDArray[np.bool_] | slice) -> Arrivals:
+        """The samples `keep` picks (a mask or a slice), in the same order."""
+        return Arrivals(self.receive_ns[keep], self.source_ns[keep], self.sequence[keep], self.size[keep])
 
 
 def arrivals(
@@ -97,8 +99,8 @@ def attachment_bytes(
     records["version"] = version
     records["flags"] = FLAG_STAMP_FROM_HEADER
     records["sequence"] = sequence
-    records["source_ns"] = source_ns
-    records["send_ns"] = source_ns
+    records["source_time_ns"] = source_ns
+    records["send_time_ns"] = source_ns
     return records.tobytes()
 
 
@@ -116,7 +118,7 @@ def data_inbox(
 
 def batch_payload(store: TypeStore, samples: Arrivals, send_ns: int) -> bytes:
     """One msg/SampleBatch holding `samples`, encoded by the bridge's own batcher."""
-    batcher = SampleBatcher(IMU, True, store.message_class(SAMPLE_BATCH).VERSION)
+    batcher = SampleBatcher(IMU, True, store.constant(SAMPLE_BATCH, "VERSION"))
     for sequence, source_ns, size in zip(samples.sequence, samples.source_ns, samples.size, strict=True):
         batcher.add(int(sequence), int(source_ns), bytes(int(size)))
     return batcher.take_batch(send_ns)

@@ -117,8 +117,12 @@ def fresh(sample: StatsSample, topic: str = "/imu") -> bool:
 
 def at_rate(sample: StatsSample, topic: str = "/imu", tolerance: float = 0.05) -> bool:
     """`fresh`, and `topic` within `tolerance` of its expected rate over the whole window."""
+    if not fresh(sample, topic):
+        return False
     stream = sample.find(topic)
-    return fresh(sample, topic) and abs(stream.rate_hz / stream.expected_hz - 1) <= tolerance
+    assert stream is not None  # fresh() found it
+    ratio: float = stream.rate_hz / stream.expected_hz
+    return abs(ratio - 1) <= tolerance
 
 
 def status_runs(samples: list[StatsSample]) -> list[str]:

@@ -93,10 +93,10 @@ def put_undecodable_batches(
     session: zenoh.Session, key: str, store: TypeStore, count: int = 20, period_s: float = 0.05
 ) -> int:
     """SampleBatch payloads that do not decode: alternately garbage and a real batch cut in half."""
-    batch_type = store.message_class("telemetry/msg/SampleBatch")
     whole = store.encode(
-        batch_type(
-            version=batch_type.VERSION,
+        store.new(
+            "telemetry/msg/SampleBatch",
+            version=store.constant("telemetry/msg/SampleBatch", "VERSION"),
             ros_type=_IMU,
             sequence=[1, 2],
             source_time_ns=[1, 2],
@@ -137,10 +137,10 @@ def flood(
     and queryables; the caller closes it.
     """
     spec = StreamSpec("/flood", expected_hz * factor, advertised_hz=expected_hz)
-    vehicle = SyntheticVehicle(session, VehicleOptions(region, vehicle, (spec,)), store).start()
+    flooding = SyntheticVehicle(session, VehicleOptions(region, vehicle, (spec,)), store).start()
     time.sleep(seconds)  # the flood lasts this long: the duration is the input, not a wait for a condition
-    vehicle.pause()
-    return vehicle
+    flooding.pause()
+    return flooding
 
 
 _TEMPLATE: list[bytes] = []

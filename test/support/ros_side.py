@@ -21,6 +21,7 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from rclpy.signals import SignalHandlerOptions
+from rclpy.utilities import try_shutdown
 
 from support.processes import wait_until
 
@@ -38,13 +39,13 @@ class RosProbe:
             self.executor = SingleThreadedExecutor(context=self.context)
             self.executor.add_node(self.node)
         except BaseException:
-            rclpy.try_shutdown(context=self.context)
+            try_shutdown(context=self.context)
             raise
 
     def close(self) -> None:
         self.executor.shutdown()
         self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
+        try_shutdown(context=self.context)
 
     def publisher(self, msg_type: type, topic: str, qos: QoSProfile = qos_profile_sensor_data) -> Any:
         """A publisher on `topic`; its `publish(bytes)` sends serialized bytes as they are."""

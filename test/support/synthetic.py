@@ -58,8 +58,8 @@ __all__ = [
     "SyntheticVehicle",
     "VehicleOptions",
     "imu_payload_template",
-    "start_synthetic_vehicle",
     "stamped_payload",
+    "start_synthetic_vehicle",
 ]
 
 IMU_TYPE = "sensor_msgs/msg/Imu"
@@ -171,7 +171,7 @@ class SyntheticVehicle:
         for outlet in self._outlets:
             outlet.publisher = self._declare_publisher(outlet)
             if self._options.batch_ms:
-                outlet.batcher = SampleBatcher(IMU_TYPE, True, self._store.message_class(BATCH_TYPE).VERSION)
+                outlet.batcher = SampleBatcher(IMU_TYPE, True, self._store.constant(BATCH_TYPE, "VERSION"))
         self.declare_token()
         self._thread.start()
         return self

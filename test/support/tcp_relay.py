@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypedDict, TypeVar
 
 __all__ = ["RelayCounters", "TcpRelay"]
 
@@ -34,6 +34,12 @@ _T = TypeVar("_T")
 _CHUNK_BYTES = 65536
 #: (due time on the monotonic clock, bytes); bytes None: the sender said goodbye.
 _Chunk = tuple[float, bytes | None]
+
+
+class _ReaderLimit(TypedDict, total=False):
+    """The `limit` keyword of asyncio's start_server / open_connection, when one is set."""
+
+    limit: int
 
 
 @dataclass
@@ -191,7 +197,7 @@ class TcpRelay:
             self._links.discard(link)
             link.abort()
 
-    def _reader_limit(self) -> dict[str, int]:
+    def _reader_limit(self) -> _ReaderLimit:
         """asyncio's read buffer holds at most `buffer_bytes` too (its default is 64 kB)."""
         return {} if self.buffer_bytes is None else {"limit": self.buffer_bytes}
 

@@ -6,6 +6,7 @@ the test process little; tests decode and count afterwards.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ __all__ = [
     "alive_keys",
     "allowed_losses",
     "missing_sequences",
+    "priority_number",
     "query_catalogue",
     "stream_counters",
     "unpack_batch",
@@ -41,13 +43,21 @@ class WireSample:
     payload: bytes
     attachment_bytes: bytes | None
     encoding: str
-    priority: int  # int(zenoh.Priority.X)
+    priority: int  # priority_number(zenoh.Priority.X)
     arrival_ns: int  # time.monotonic_ns() in the callback
 
     @property
     def attachment(self) -> Attachment:
         assert self.attachment_bytes is not None, f"sample on {self.key} has no attachment"
         return unpack(self.attachment_bytes)
+
+
+def priority_number(priority: zenoh.Priority) -> int:
+    """The number Zenoh sends for `priority`: 1 (REAL_TIME) to 7 (BACKGROUND)."""
+    # zenoh's stub declares Priority a plain Enum without __int__; the runtime class (pyo3) has
+    # __int__ and no .value, so int() is the only way to read the number.
+    number: int = int(priority)  # type: ignore[call-overload]
+    return number
 
 
 class WireRecorder:
@@ -81,7 +91,7 @@ class WireRecorder:
             sample.payload.to_bytes(),
             attachment.to_bytes() if attachment is not None else None,
             str(sample.encoding),
-            int(sample.priority),
+            priority_number(sample.priority),
             time.monotonic_ns(),
         ))
 
@@ -192,10 +202,11 @@ TRANSPORT_LOSS_TOLERANCE = 0.005
 
 def missing_sequences(sequences: list[int]) -> list[int]:
     """The sequence numbers missing between the first and the last, which must strictly increase."""
-    steps = [b - a for a, b in zip(sequences, sequences[1:])]
-    backwards = [(a, b) for (a, b), step in zip(zip(sequences, sequences[1:]), steps) if step < 1]
+    steps = [b - a for a, b in itertools.pairwise(sequences)]
+    backwards = [(a, b) for (a, b), step in zip(itertools.pairwise(sequences), steps, strict=True) if step < 1]
     assert not backwards, f"sequence numbers repeat or go backwards: {backwards[:10]}"
-    return [n for (a, _), step in zip(zip(sequences, sequences[1:]), steps) for n in range(a + 1, a + step)]
+    pairs = zip(itertools.pairwise(sequences), steps, strict=True)
+    return [n for (a, _), step in pairs for n in range(a + 1, a + step)]
 
 
 def allowed_losses(count: int) -> int:

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-import time
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from telemetry.dashboard import cells
 from telemetry.dashboard.columns import FLEET_COLUMNS, matches, ordered
 from telemetry.dashboard.header import connection_line, totals_line
+from telemetry.dashboard.screens.vehicle import VehicleScreen
 from telemetry.dashboard.tables import TableRows
 from telemetry.dashboard.view import Alert, FleetView, VehicleView
 
-__all__ = ["FleetScreen", "alert_time"]
+__all__ = ["FleetScreen"]
 
 _ALERT_COLUMNS = (("time", "Time"), ("level", "Level"), ("vehicle", "Vehicle"), ("topic", "Stream"),
                   ("message", "What"))
 _LEVEL_MARKUP = {"error": "[red]error[/]", "warning": "[yellow]warning[/]", "info": "[green]info[/]"}
 #: The alert pane shows the newest this many; the tracker keeps more.
 SHOWN_ALERTS = 200
-
-
-def alert_time(at_ns: int) -> str:
-    """Local wall-clock time of an alert, to the second."""
-    return time.strftime("%H:%M:%S", time.localtime(at_ns / 1e9))
 
 
 class FleetScreen(Screen[None]):
@@ -147,8 +142,6 @@ class FleetScreen(Screen[None]):
             self._open(selected)
 
     def _open(self, vehicle_key: str) -> None:
-        from telemetry.dashboard.screens.vehicle import VehicleScreen  # it imports alert_time from here
-
         self.app.push_screen(VehicleScreen(vehicle_key))
 
     # --- rendering -------------------------------------------------------------------------
@@ -191,7 +184,7 @@ class FleetScreen(Screen[None]):
             (
                 f"{alert.at_ns}:{alert.vehicle}:{alert.topic}:{alert.message}",
                 {
-                    "time": alert_time(alert.at_ns),
+                    "time": cells.alert_time(alert.at_ns),
                     "level": _LEVEL_MARKUP[alert.level.value],
                     "vehicle": alert.vehicle,
                     "topic": alert.topic or "—",

@@ -9,7 +9,6 @@ from textual.widgets import DataTable, Footer, Static
 
 from telemetry.dashboard import cells
 from telemetry.dashboard.columns import STREAM_COLUMNS
-from telemetry.dashboard.screens.fleet import alert_time
 from telemetry.dashboard.tables import TableRows
 from telemetry.dashboard.view import FleetView, VehicleView
 
@@ -48,7 +47,7 @@ class VehicleScreen(Screen[None]):
             return
         title.remove_class("-problem")
         title.update(f"{vehicle.vehicle} · region {vehicle.region} · {cells.status(vehicle.status)} "
-                     f"since {alert_time(vehicle.status_since_ns)}")
+                     f"since {cells.alert_time(vehicle.status_since_ns)}")
         self.query_one("#vehicle-info", Static).update(_info(vehicle))
         if self._rows is not None:
             self._rows.sync([(s.topic, {c.key: c.cell(s) for c in STREAM_COLUMNS}) for s in vehicle.streams])

@@ -38,10 +38,7 @@ def filled(store: TypeStore, type_name: str, rng: random.Random, array_len: int)
 def _field_value(store: TypeStore, field: FieldSpec, rng: random.Random, array_len: int) -> Any:
     if field.array is ArrayKind.NONE:
         return _element_value(store, field, rng, array_len)
-    if field.array is ArrayKind.UNBOUNDED:
-        count = array_len
-    else:
-        count = field.array_size or 0
+    count = array_len if field.array is ArrayKind.UNBOUNDED else field.array_size or 0
     items = [_element_value(store, field, rng, array_len) for _ in range(count)]
     if field.type.name in _UINT_BITS and _UINT_BITS[field.type.name] == 8 and field.array is not ArrayKind.BOUNDED:
         return bytes(items)
