@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # A sourced ROS 2 install provides rclpy to the system Python: use it, and skip the wheels.
 SYSTEM_ROS := $(shell $(PYTHON) -c 'import rclpy' >/dev/null 2>&1 && echo yes)
 
-.PHONY: all setup build demo test clean
+.PHONY: all setup build demo lint test clean
 
 all: build
 
@@ -33,7 +33,14 @@ build: $(STAMP)
 demo: build
 	$(BIN)/telemetry demo --config config/fleet.yaml
 
-test: build
+# The code standard (STYLE rule 17), with the settings in pyproject.toml: ruff on the sources,
+# the tests and the launch files; mypy --strict on telemetry/ and test/ (pyproject's `files`).
+# `make test` runs it first, so a finding fails the tests before they start.
+lint: build
+	$(BIN)/ruff check telemetry test launch
+	$(BIN)/mypy
+
+test: lint
 	tools/run_tests.sh $(BIN)
 
 clean:
