@@ -25,6 +25,7 @@ from telemetry.fleet.hops import hop_stats
 from telemetry.fleet.sequence import SequenceTracker, jump_limit_for
 from telemetry.fleet.stats import window_stats
 from telemetry.fleet.status import StatusChange, VehiclePresence, VehicleStatus
+from telemetry.fleet.vehicle_key import VehicleKey
 
 __all__ = [
     "EngineSettings", "FleetEngine", "Snapshot", "TickArrivals", "batch_arrivals", "merge_arrivals", "single_arrivals",
@@ -79,10 +80,10 @@ class _Vehicle:
 class Snapshot:
     """What one tick publishes, and what it forgot."""
 
-    vehicle_stats: dict[tuple[str, str], bytes]
+    vehicle_stats: dict[VehicleKey, bytes]
     fleet_status: bytes
     changes: list[tuple[str, str, StatusChange]]
-    evicted: list[tuple[str, str]]
+    evicted: list[VehicleKey]
     evicted_streams: list[str]
 
 
@@ -96,8 +97,8 @@ class FleetEngine:
         self._settings = settings
         self._builder = MessageBuilder(store, regions=(region,) if region else (), aggregator_id=aggregator_id)
         self._streams: dict[str, _Stream] = {}
-        self._vehicles: dict[tuple[str, str], _Vehicle] = {}
-        self._to_probe: list[tuple[str, str]] = []
+        self._vehicles: dict[VehicleKey, _Vehicle] = {}
+        self._to_probe: list[VehicleKey] = []
         self._expected: dict[str, float | None] = {}
 
     # --- ingest ----------------------------------------------------------------------
@@ -115,7 +116,7 @@ class FleetEngine:
             target.token_present = alive
             target.last_activity_ns = max(target.last_activity_ns, at_ns)
             if alive:
-                self._to_probe.append((region, vehicle))
+                self._to_probe.append(VehicleKey(region, vehicle))
         for key, inbox in drained.inboxes.items():
             if len(inbox.receive_ns) or inbox.batches:
                 self._ingest_stream(key, inbox, now_ns)
@@ -131,7 +132,7 @@ class FleetEngine:
                 continue
             target.health.add(load, counts, now_ns, window_ns)
 
-    def vehicles_to_probe(self) -> list[tuple[str, str]]:
+    def vehicles_to_probe(self) -> list[VehicleKey]:
         """Vehicles whose token (re)appeared since the last call: ask for catalogue and clock."""
         due, self._to_probe = self._to_probe, []
         return due
@@ -148,7 +149,7 @@ class FleetEngine:
             stream = _Stream(key, parsed.region, parsed.vehicle, parsed.topic, inbox.ros_type,
                              bool(inbox.batches), _first_receive_ns(inbox, now_ns), last_ingest_ns=now_ns)
             self._streams[key] = stream
-            self._to_probe.append((parsed.region, parsed.vehicle))
+            self._to_probe.append(VehicleKey(parsed.region, parsed.vehicle))
         tick = self._tick_arrivals(inbox, vehicle, stream)
         if tick is None:
             return
@@ -219,10 +220,10 @@ class FleetEngine:
             _log.debug("%s/%s: %s: %s", vehicle.region, vehicle.name, kind, detail)
 
     def _vehicle(self, region: str, name: str, now_ns: int) -> _Vehicle:
-        vehicle = self._vehicles.get((region, name))
+        vehicle = self._vehicles.get(VehicleKey(region, name))
         if vehicle is None:
             vehicle = _Vehicle(region, name, VehiclePresence(now_ns), last_activity_ns=now_ns)
-            self._vehicles[(region, name)] = vehicle
+            self._vehicles[VehicleKey(region, name)] = vehicle
         return vehicle
 
     # --- snapshot --------------------------------------------------------------------
@@ -231,7 +232,7 @@ class FleetEngine:
         """Stats for every vehicle and the fleet, as CDR messages; forget the long silent."""
         evicted_streams = self._evict_streams(now_ns)
         window_ns = int(self._settings.window_s * _NS)
-        rows: dict[tuple[str, str], list[StreamRow]] = {key: [] for key in self._vehicles}
+        rows: dict[VehicleKey, list[StreamRow]] = {key: [] for key in self._vehicles}
         for stream in self._streams.values():
             expected = self._expected_hz(stream, catalogue_of)
             self._expected[stream.key] = expected
@@ -242,9 +243,9 @@ class FleetEngine:
                 expected_hz=expected, first_seen_ns=stream.first_seen_ns, last_receive_ns=stream.buffer.last_receive_ns,
                 clock_offset_ns=clock.offset_ns if clock else None,
             )
-            owner = self._vehicles.get((stream.region, stream.vehicle))
+            owner = self._vehicles.get(VehicleKey(stream.region, stream.vehicle))
             hops = hop_stats(owner.health.reports(stream.topic) if owner else [], now_ns, window_ns)
-            rows[(stream.region, stream.vehicle)].append(
+            rows[VehicleKey(stream.region, stream.vehicle)].append(
                 StreamRow(stream.topic, stream.ros_type, stream.batched, stats, stream.tracker.totals(),
                           stream.buffer.overflowed_total, hops))
         changes, evicted, payloads, summaries = [], [], {}, []

@@ -25,6 +25,7 @@ import numpy as np
 from telemetry.codec.attachment import ATTACHMENT_DTYPE, ATTACHMENT_SIZE
 from telemetry.codec.batch import batch_head, is_batch
 from telemetry.errors import KeyExprError
+from telemetry.fleet.vehicle_key import VehicleKey
 from telemetry.keys import KeyKind, KeySpace, ParsedKey, validate_name
 
 __all__ = ["BadInput", "HealthReport", "Inbox", "Ingest", "parse_attachments"]
@@ -33,7 +34,7 @@ __all__ = ["BadInput", "HealthReport", "Inbox", "Ingest", "parse_attachments"]
 _MAX_REMEMBERED_KEYS = 10_000
 #: Region and vehicle name charged with input that names no valid source.
 UNKNOWN_SOURCE = "_unknown"
-_UNKNOWN = (UNKNOWN_SOURCE, UNKNOWN_SOURCE)
+_UNKNOWN = VehicleKey(UNKNOWN_SOURCE, UNKNOWN_SOURCE)
 #: What the callbacks may hold between two ticks (48 bytes a single sample; a batch's head,
 #: ~21 bytes a sample, plus its Python objects): beyond it, input is dropped and counted as
 #: overload, so memory stays bounded when the aggregator cannot keep up. 40 MB of batches is
@@ -88,7 +89,7 @@ class Drained:
     """One tick's worth of input: per-stream inboxes and per-source bad-input counts."""
 
     inboxes: dict[str, Inbox]  # by the stream's data key
-    bad: dict[tuple[str, str], dict[str, int]]  # (region, vehicle) -> counter -> count
+    bad: dict[VehicleKey, dict[str, int]]  # (region, vehicle) -> counter -> count
     presence: list[tuple[str, str, bool, int]]  # (region, vehicle, alive, time ns)
     health: list[HealthReport] = field(default_factory=list)
 
@@ -106,7 +107,7 @@ class Ingest:
         self._lock = threading.Lock()
         self._inboxes: dict[str, Inbox] = {}  # by the stream's data key
         self._parsed: dict[str, ParsedKey | None] = {}  # any key seen -> its parse (None: bad)
-        self._bad: dict[tuple[str, str], dict[str, int]] = {}
+        self._bad: dict[VehicleKey, dict[str, int]] = {}
         self._presence: list[tuple[str, str, bool, int]] = []
         self._health: list[HealthReport] = []
         self._pending_samples = 0
@@ -237,7 +238,7 @@ class Ingest:
         return inbox
 
     def _count(self, parsed: ParsedKey | None, what: str) -> None:
-        source = (parsed.region or UNKNOWN_SOURCE, parsed.vehicle or UNKNOWN_SOURCE) if parsed else _UNKNOWN
+        source = VehicleKey(parsed.region or UNKNOWN_SOURCE, parsed.vehicle or UNKNOWN_SOURCE) if parsed else _UNKNOWN
         self._count_source(source, what)
 
     def _count_bad_key(self, key: str) -> None:
@@ -246,9 +247,10 @@ class Ingest:
         chunks = key.split("/")[1 + self._keys.root.count("/"):]
         region = _source_name(chunks[1] if len(chunks) > 1 else "")
         vehicle = _source_name(chunks[2] if len(chunks) > 2 else "")
-        self._count_source((region, vehicle) if UNKNOWN_SOURCE not in (region, vehicle) else _UNKNOWN, BadInput.BAD_KEY)
+        known = UNKNOWN_SOURCE not in (region, vehicle)
+        self._count_source(VehicleKey(region, vehicle) if known else _UNKNOWN, BadInput.BAD_KEY)
 
-    def _count_source(self, source: tuple[str, str], what: str) -> None:
+    def _count_source(self, source: VehicleKey, what: str) -> None:
         if source not in self._bad and len(self._bad) >= _MAX_REMEMBERED_KEYS:
             source = _UNKNOWN
         counters = self._bad.setdefault(source, {})

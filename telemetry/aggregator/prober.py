@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telemetry.fleet.clock import ClockEstimate, ClockSample, estimate_offset
+from telemetry.fleet.vehicle_key import VehicleKey
 from telemetry.keys import KeySpace
 
 __all__ = ["Catalogue", "Prober"]
@@ -51,9 +52,9 @@ class Prober:
         self._keys = keys
         self._refresh_s = refresh_s
         self._lock = threading.Lock()
-        self._vehicles: dict[tuple[str, str], float] = {}  # -> next probe (monotonic s)
-        self._catalogues: dict[tuple[str, str], Catalogue] = {}
-        self._clocks: dict[tuple[str, str], ClockEstimate] = {}
+        self._vehicles: dict[VehicleKey, float] = {}  # -> next probe (monotonic s)
+        self._catalogues: dict[VehicleKey, Catalogue] = {}
+        self._clocks: dict[VehicleKey, ClockEstimate] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="prober", daemon=True)
@@ -70,28 +71,28 @@ class Prober:
         """Probe this vehicle now and every `refresh_s` from now on."""
         with self._lock:
             if (region, vehicle) not in self._vehicles:
-                self._vehicles[(region, vehicle)] = 0.0
+                self._vehicles[VehicleKey(region, vehicle)] = 0.0
                 self._wake.set()
 
     def probe_soon(self, region: str, vehicle: str) -> None:
         """Probe again at once (its token came back: it may have restarted)."""
         with self._lock:
-            self._vehicles[(region, vehicle)] = 0.0
+            self._vehicles[VehicleKey(region, vehicle)] = 0.0
         self._wake.set()
 
     def forget(self, region: str, vehicle: str) -> None:
         with self._lock:
-            self._vehicles.pop((region, vehicle), None)
-            self._catalogues.pop((region, vehicle), None)
-            self._clocks.pop((region, vehicle), None)
+            self._vehicles.pop(VehicleKey(region, vehicle), None)
+            self._catalogues.pop(VehicleKey(region, vehicle), None)
+            self._clocks.pop(VehicleKey(region, vehicle), None)
 
     def catalogue(self, region: str, vehicle: str) -> Catalogue | None:
         with self._lock:
-            return self._catalogues.get((region, vehicle))
+            return self._catalogues.get(VehicleKey(region, vehicle))
 
     def clock(self, region: str, vehicle: str) -> ClockEstimate | None:
         with self._lock:
-            return self._clocks.get((region, vehicle))
+            return self._clocks.get(VehicleKey(region, vehicle))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -122,9 +123,9 @@ class Prober:
             if (region, vehicle) not in self._vehicles:
                 return
             if catalogue is not None:
-                self._catalogues[(region, vehicle)] = catalogue
+                self._catalogues[VehicleKey(region, vehicle)] = catalogue
             if estimate is not None:
-                self._clocks[(region, vehicle)] = estimate
+                self._clocks[VehicleKey(region, vehicle)] = estimate
 
     def _query_catalogue(self, region: str, vehicle: str) -> Catalogue | None:
         for reply in self._session.get(self._keys.meta(region, vehicle), timeout=_QUERY_TIMEOUT_S):

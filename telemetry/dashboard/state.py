@@ -17,6 +17,7 @@ from telemetry.dashboard.history import StreamHistory
 from telemetry.dashboard.reports import FleetReport, VehicleReport
 from telemetry.dashboard.view import ConnectionView, FleetTotals, FleetView, StreamView, VehicleView
 from telemetry.fleet.status import VehicleStatus
+from telemetry.fleet.vehicle_key import VehicleKey
 
 __all__ = ["FleetState", "StateSettings"]
 
@@ -48,7 +49,7 @@ class FleetState:
     def __init__(self, settings: StateSettings = StateSettings()) -> None:
         self.settings = settings
         self.alerts = AlertTracker(settings.thresholds)
-        self._vehicles: dict[tuple[str, str], _Vehicle] = {}
+        self._vehicles: dict[VehicleKey, _Vehicle] = {}
         self._histories: dict[tuple[str, str, str], StreamHistory] = {}
         self._aggregators: dict[str, int] = {}  # id -> when its last FleetStatus arrived
         self._last_stats_ns: int | None = None
@@ -89,9 +90,9 @@ class FleetState:
         return FleetView(now_ns, connection, vehicles, self.alerts.alerts, FleetTotals.of(vehicles))
 
     def _entry(self, region: str, vehicle: str) -> _Vehicle:
-        entry = self._vehicles.get((region, vehicle))
+        entry = self._vehicles.get(VehicleKey(region, vehicle))
         if entry is None:
-            entry = self._vehicles[(region, vehicle)] = _Vehicle(region, vehicle)
+            entry = self._vehicles[VehicleKey(region, vehicle)] = _Vehicle(region, vehicle)
         return entry
 
     def _vehicle_view(self, entry: _Vehicle, now_ns: int) -> VehicleView:

@@ -23,6 +23,7 @@ from telemetry.codec import TypeStore
 from telemetry.codec.attachment import ATTACHMENT_DTYPE, ATTACHMENT_VERSION, FLAG_STAMP_FROM_HEADER
 from telemetry.codec.batch import batch_head
 from telemetry.codec.names import SAMPLE_BATCH
+from telemetry.fleet.vehicle_key import VehicleKey
 from telemetry.keys import KeySpace
 
 __all__ = [
@@ -144,7 +145,8 @@ def drained(
     presence: Iterable[tuple[str, str, bool, int]] = (),
 ) -> Drained:
     """One tick's input for `FleetEngine.ingest`."""
-    return Drained(dict(inboxes), {source: dict(counts) for source, counts in (bad or {}).items()}, list(presence))
+    counted = {VehicleKey(*source): dict(counts) for source, counts in (bad or {}).items()}
+    return Drained(dict(inboxes), counted, list(presence))
 
 
 @dataclass(frozen=True)

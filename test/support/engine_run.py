@@ -15,6 +15,7 @@ from telemetry.aggregator.engine import EngineSettings, FleetEngine, Snapshot
 from telemetry.aggregator.prober import Catalogue
 from telemetry.codec import TypeStore
 from telemetry.fleet.clock import ClockEstimate
+from telemetry.fleet.vehicle_key import VehicleKey
 
 __all__ = ["EU", "ROVER", "TICK", "TRUCK", "US", "WINDOW_S", "Run", "Stream", "bad_input"]
 
@@ -69,7 +70,7 @@ class Run:
         return self.engine.snapshot(now_ns, lambda r, v: self.catalogues.get((r, v)), lambda r, v: self.clock)
 
     def vehicle(self, snapshot: Snapshot, region: str, vehicle: str) -> Any:
-        return self.store.decode("telemetry/msg/VehicleStats", snapshot.vehicle_stats[(region, vehicle)])
+        return self.store.decode("telemetry/msg/VehicleStats", snapshot.vehicle_stats[VehicleKey(region, vehicle)])
 
     def stream(self, snapshot: Snapshot, region: str, vehicle: str, topic: str) -> Any:
         (found,) = [s for s in self.vehicle(snapshot, region, vehicle).streams if s.topic == topic]
