@@ -17,11 +17,12 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import sys
 import threading
 import time
+from typing import Any
 
+from telemetry.bench.mqtt_client import connected_client
 from telemetry.codec.attachment import ATTACHMENT_SIZE, pack_fields
 from telemetry.sim.schedule import run_on_deadlines
 
@@ -72,16 +73,12 @@ def message(sequence: int, padding: bytes) -> bytes:
 
 def publish_mqtt(port: int, topic: str, qos: int, padding: bytes, rate_hz: float, stop: threading.Event) -> int:
     """Publish until `stop`; the number sent, or -1 when the broker never accepted us."""
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
     connected = threading.Event()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-publisher-{os.getpid()}")
-    client.on_connect = lambda *_: connected.set()
-    client.connect(HOST, port)
-    connection = client.socket()
-    if isinstance(connection, socket.socket):  # None only when connect() failed, which raised
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def configure(client: Any) -> None:
+        client.on_connect = lambda *_: connected.set()
+
+    client = connected_client(HOST, port, f"bench-publisher-{os.getpid()}", configure)
     client.loop_start()
     try:
         if not connected.wait(CONNECT_TIMEOUT_S):

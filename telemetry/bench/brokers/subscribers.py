@@ -8,7 +8,6 @@ NATS an asyncio loop in a thread, Zenoh a BackgroundSession.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from telemetry.bench.brokers.processes import HOST, READY_TIMEOUT_S, STOP_TIMEOUT_S, BrokerFailed
+from telemetry.bench.mqtt_client import connected_client
 from telemetry.codec.attachment import ATTACHMENT_SIZE
 from telemetry.net import BackgroundSession, SessionOptions
 
@@ -57,18 +57,14 @@ class Recorder:
 
 @contextmanager
 def mqtt_subscriber(port: int, subscription: str, qos: int, recorder: Recorder) -> Iterator[None]:
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
     subscribed = threading.Event()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-subscriber")
-    client.on_message = lambda _c, _u, msg: recorder.record(msg.topic, time.time_ns(), bytes(msg.payload[:32]),
-                                                            len(msg.payload))
-    client.on_subscribe = lambda *_: subscribed.set()
-    client.connect(HOST, port)
-    connection = client.socket()
-    if isinstance(connection, socket.socket):  # None only when connect() failed, which raised
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def configure(client: Any) -> None:
+        client.on_message = lambda _c, _u, msg: recorder.record(msg.topic, time.time_ns(), bytes(msg.payload[:32]),
+                                                                len(msg.payload))
+        client.on_subscribe = lambda *_: subscribed.set()
+
+    client = connected_client(HOST, port, "bench-subscriber", configure)
     client.loop_start()
     try:
         client.subscribe(subscription, qos=qos)
