@@ -57,6 +57,7 @@ setup(
             "router = telemetry.net.router:main",
             "aggregator = telemetry.aggregator.service:main",
             "dashboard = telemetry.dashboard.cli:main",
+            "recorder = telemetry.recorder.service:main",
         ],
     },
 )

@@ -1,7 +1,8 @@
 """`telemetry`: the umbrella command. Each subcommand parses its arguments and hands ready
 objects to a function in the package: `config` checks a fleet config, `demo` runs a fleet,
 `bench` measures it, `pki` makes development certificates for mutual TLS, `acl` writes
-the routers' access control and a secure deployment's Zenoh configs.
+the routers' access control and a secure deployment's Zenoh configs; `history`, `recover`
+and `replay` read what the recorder wrote (their flags live in telemetry/recorder/commands.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from telemetry.config import default_fleet_config_path, load_fleet_config
 from telemetry.console import Logs, run_console
 from telemetry.describe import describe_fleet
 from telemetry.errors import TelemetryError
+from telemetry.recorder.commands import add_history_parser, add_recover_parser
 
 __all__ = ["main"]
 
@@ -38,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bench_parser(commands)
     _add_pki_parser(commands)
     _add_acl_parser(commands)
+    add_history_parser(commands)
+    add_recover_parser(commands)
     return parser
 
 
@@ -50,7 +54,7 @@ def _add_pki_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     issue = actions.add_parser("issue", help="issue NAME.pem and NAME.key, signed by DIR's CA")
     issue.add_argument("dir", type=Path)
     issue.add_argument("name", help="the party's name: a vehicle's name for a vehicle")
-    issue.add_argument("--role", required=True, choices=["vehicle", "router", "aggregator", "dashboard"])
+    issue.add_argument("--role", required=True, choices=["vehicle", "router", "aggregator", "dashboard", "recorder"])
     fleet = actions.add_parser("fleet", help="issue a certificate for every party the fleet's access control names")
     fleet.add_argument("dir", type=Path)
     fleet.add_argument("config", nargs="?", type=Path, help="fleet config (default: the shipped config/fleet.yaml)")
@@ -153,6 +157,8 @@ def _add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
                       "per party and every Zenoh config are made in the log folder")
     demo.add_argument("--log-dir", type=Path, metavar="DIR",
                       help="where each process logs (default: log/demo/<date-time>, one folder per run)")
+    demo.add_argument("--no-record", action="store_true",
+                      help="no recorder (by default the fleet is recorded into the log folder's recording/)")
     demo.add_argument("--start-timeout", type=float, default=60.0, metavar="S",
                       help="give up when a part is not ready after this long (default 60)")
     demo.set_defaults(run=_run_demo)
@@ -189,7 +195,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     zenoh_dir = prepare_secure_run(fleet, log_dir) if args.secure else None
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a supervisor's SIGTERM: stop like Ctrl-C
     options = DemoOptions(fleet, config_path, log_dir, args.headless, args.duration, args.json, args.start_timeout,
-                          zenoh_dir)
+                          zenoh_dir, None if args.no_record else log_dir / "recording")
     return run_demo(options, store)
 
 

@@ -57,10 +57,12 @@ class KeyKind(enum.Enum):
     STATS = "stats"
     HEALTH = "health"
     FLEET = "fleet"
+    HISTORY = "history"
+    RECORDER = "recorder"
 
 
 # Kinds whose keys end in a topic, and kinds whose keys end at the vehicle.
-_STREAM_KINDS = frozenset({KeyKind.DATA})
+_STREAM_KINDS = frozenset({KeyKind.DATA, KeyKind.HISTORY})
 _VEHICLE_KINDS = frozenset({KeyKind.ALIVE, KeyKind.META, KeyKind.CLOCK, KeyKind.STATS, KeyKind.HEALTH})
 _KIND_BY_CHUNK = {kind.value: kind for kind in KeyKind}
 
@@ -73,6 +75,7 @@ class ParsedKey:
     region: str | None = None
     vehicle: str | None = None
     topic: str | None = None  # ROS form, `/imu/data`
+    name: str | None = None  # a RECORDER key's recorder
 
 
 def _name_problem(value: str) -> str | None:
@@ -204,6 +207,14 @@ class KeySpace:
         """Key on which a vehicle's bridge publishes its own counters (msg/BridgeHealth)."""
         return self._vehicle_key(KeyKind.HEALTH, region, vehicle)
 
+    def history(self, region: str, vehicle: str, topic: str) -> str:
+        """Key of the recorder's queryable that answers with `topic`'s recorded samples."""
+        return self._stream_key(KeyKind.HISTORY, region, vehicle, topic)
+
+    def recorder(self, name: str) -> str:
+        """Key on which the recorder called `name` publishes its status (msg/RecorderStatus)."""
+        return f"{self.root}/{KeyKind.RECORDER.value}/{validate_name(name, 'recorder')}"
+
     def fleet(self) -> str:
         """Key of the fleet summary (published, and also a queryable)."""
         return f"{self.root}/{KeyKind.FLEET.value}"
@@ -221,6 +232,10 @@ class KeySpace:
             if region is not None or vehicle is not None:
                 raise KeyExprError("selector for 'fleet': takes no region or vehicle")
             return self.fleet()
+        if kind is KeyKind.RECORDER:
+            if region is not None or vehicle is not None:
+                raise KeyExprError("selector for 'recorder': takes no region or vehicle")
+            return f"{self.root}/{KeyKind.RECORDER.value}/*"
         chunks = [
             "*" if region is None else validate_name(region, "region"),
             "*" if vehicle is None else validate_name(vehicle, "vehicle"),
@@ -261,6 +276,11 @@ class KeySpace:
         if kind is KeyKind.FLEET:
             _refuse_extra(rest, after="'fleet'")
             return ParsedKey(kind)
+        if kind is KeyKind.RECORDER:
+            if not rest:
+                raise KeyExprError("missing recorder name")
+            _refuse_extra(rest[1:], after="the recorder's name")
+            return ParsedKey(kind, name=validate_name(rest[0], "recorder"))
         if len(rest) < 1:
             raise KeyExprError("missing region")
         if len(rest) < 2:

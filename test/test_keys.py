@@ -19,7 +19,7 @@ from telemetry.keys import (
 )
 
 SPACE = KeySpace()
-KINDS = "(expected one of alive, clock, data, fleet, health, meta, stats)"
+KINDS = "(expected one of alive, clock, data, fleet, health, history, meta, recorder, stats)"
 
 
 def exactly(message: str) -> str:
@@ -198,6 +198,8 @@ def test_every_kind_has_a_builder_that_parse_reverses() -> None:
         KeyKind.STATS: SPACE.stats("r", "v"),
         KeyKind.HEALTH: SPACE.health("r", "v"),
         KeyKind.FLEET: SPACE.fleet(),
+        KeyKind.HISTORY: SPACE.history("r", "v", "/t"),
+        KeyKind.RECORDER: SPACE.recorder("main"),
     }
 
     assert set(built) == set(KeyKind)

@@ -11,6 +11,7 @@ __all__ = [
     "BRIDGE_HEALTH",
     "FLEET_STATUS",
     "HEADER",
+    "RECORDER_STATUS",
     "SAMPLE_BATCH",
     "STREAM_HEALTH",
     "STREAM_STATS",
@@ -27,4 +28,5 @@ VEHICLE_STATS = "telemetry/msg/VehicleStats"
 FLEET_STATUS = "telemetry/msg/FleetStatus"
 BAD_INPUT_COUNT = "telemetry/msg/BadInputCount"
 BRIDGE_HEALTH = "telemetry/msg/BridgeHealth"
+RECORDER_STATUS = "telemetry/msg/RecorderStatus"
 STREAM_HEALTH = "telemetry/msg/StreamHealth"

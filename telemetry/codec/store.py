@@ -31,6 +31,9 @@ __all__ = ["TypeStore", "default_share_roots", "source_msg_dir"]
 
 _log = logging.getLogger(__name__)
 
+#: What separates the types of a concatenated definition (rosbag2's and Foxglove's format).
+_SCHEMA_SEPARATOR = "=" * 80
+
 #: The package whose messages live in this repository's msg/ folder.
 OWN_PACKAGE = "telemetry"
 
@@ -98,6 +101,25 @@ class TypeStore:
             cached = parse_msg(text, name, source)
             self._definitions[name] = cached
         return cached
+
+    def full_definition(self, type_name: str) -> str:
+        """`type_name`'s .msg text followed by every type it uses, once each, the way rosbag2
+        stores a schema (`ros2msg`): what lets Foxglove or rosbags decode a recording without
+        a ROS install. Nested types are named `MSG: pkg/Type` after a line of 80 `=`."""
+        root = normalize_type_name(type_name)
+        parts = [self._read_text(root)[0].rstrip("\n")]
+        seen = {root}
+        pending = list(self.definition(root).dependencies)
+        while pending:
+            name = pending.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            package, _, short = name.split("/")
+            text = self._read_text(name)[0].rstrip("\n")
+            parts.append(f"{_SCHEMA_SEPARATOR}\nMSG: {package}/{short}\n{text}")
+            pending.extend(self.definition(name).dependencies)
+        return "\n".join(parts) + "\n"
 
     def message_class(self, type_name: str) -> type[IdlStruct]:
         """The pycdr2 class for `type_name`; nested types are built first, once each."""

@@ -20,11 +20,13 @@ from telemetry.config.model import (
     AlertThresholds,
     FleetConfig,
     Priority,
+    RecordingConfig,
     RegionConfig,
     RouterConfig,
     StreamConfig,
     VehicleConfig,
 )
+from telemetry.config.recording import parse_recording
 from telemetry.config.shipped import shipped_file
 from telemetry.config.yaml_fields import (
     Context,
@@ -100,7 +102,12 @@ def parse_fleet_config(text: str, source: str, types: TypeStore) -> FleetConfig:
     defaults = _defaults(context, "defaults", raw.get("defaults"))
     vehicles = _vehicles(context, "vehicles", raw["vehicles"], [r.name for r in regions], defaults)
     alerts = optional(context, raw, "", "alerts", _alerts) or AlertThresholds()
-    return FleetConfig(source, key_root, cloud, regions, vehicles, alerts)
+    recording = optional(context, raw, "", "recording", parse_recording) or RecordingConfig()
+    unknown = sorted(set(recording.vehicles) - {v.name for v in vehicles})
+    if unknown:
+        known = ", ".join(v.name for v in vehicles)
+        raise context.error("recording.vehicles", f"unknown vehicle {unknown[0]!r} (known: {known})")
+    return FleetConfig(source, key_root, cloud, regions, vehicles, alerts, recording)
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,7 @@ class _FleetContext(Context):
 # --- sections ------------------------------------------------------------------------------
 
 _TOP_REQUIRED = ("cloud", "regions", "vehicles")
-_TOP_OPTIONAL = ("key_root", "defaults", "alerts")
+_TOP_OPTIONAL = ("key_root", "defaults", "alerts", "recording")
 _VEHICLE_REQUIRED = ("name", "region", "ros_domain_id")
 _VEHICLE_OPTIONAL = ("streams",)
 _STREAM_REQUIRED = ("topic", "type", "rate_hz")

@@ -15,7 +15,10 @@ __all__ = [
     "AlertThresholds",
     "FleetConfig",
     "Priority",
+    "RecordedStreams",
+    "RecordingConfig",
     "RegionConfig",
+    "RetentionConfig",
     "RouterConfig",
     "StreamConfig",
     "VehicleConfig",
@@ -96,6 +99,35 @@ class AlertThresholds:
 
 
 @dataclass(frozen=True)
+class RecordedStreams:
+    """Streams the recorder keeps: topics matching `topic` (a shell pattern, `/imu*`), thinned
+    to at most `max_rate_hz` (None: every sample)."""
+
+    topic: str
+    max_rate_hz: float | None = None
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    """When the recorder deletes its oldest closed segments; None: no limit of that kind."""
+
+    max_total_mb: float | None = None
+    max_age_h: float | None = None
+
+
+@dataclass(frozen=True)
+class RecordingConfig:
+    """What the recorder writes and where: the fleet file's `recording:` section."""
+
+    folder: str = "recordings"
+    segment_s: float = 300.0
+    segment_mb: float = 512.0
+    retention: RetentionConfig = RetentionConfig()
+    streams: tuple[RecordedStreams, ...] = ()  # empty: every stream
+    vehicles: tuple[str, ...] = ()  # empty: every vehicle
+
+
+@dataclass(frozen=True)
 class FleetConfig:
     """The whole fleet, as read from `source` (kept so later errors can name the file)."""
 
@@ -105,6 +137,7 @@ class FleetConfig:
     regions: tuple[RegionConfig, ...]
     vehicles: tuple[VehicleConfig, ...]
     alerts: AlertThresholds = AlertThresholds()
+    recording: RecordingConfig = RecordingConfig()
 
     def region(self, name: str) -> RegionConfig:
         """The region called `name`; a ConfigError listing the known ones otherwise."""

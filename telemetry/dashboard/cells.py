@@ -67,13 +67,17 @@ def percent(value: float, digits: int = 1) -> str:
 
 
 def bytes_rate(value: float) -> str:
+    return bytes_size(value) + "/s" if not math.isnan(value) else UNKNOWN
+
+
+def bytes_size(value: float) -> str:
     if math.isnan(value):
         return UNKNOWN
     rounded = _three_figures(value)
-    for unit, size in (("GB/s", 1e9), ("MB/s", 1e6), ("kB/s", 1e3)):
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if rounded >= size:
             return f"{rounded / size:.3g} {unit}"
-    return f"{rounded:.0f} B/s"
+    return f"{rounded:.0f} B"
 
 
 def bar(ratio: float, width: int = 10) -> str:

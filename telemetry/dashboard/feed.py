@@ -1,4 +1,5 @@
-"""The dashboard's Zenoh subscriptions: stats, fleet summaries and liveliness, recorded raw.
+"""The dashboard's Zenoh subscriptions: stats, fleet summaries, liveliness and the recorders'
+status, recorded raw.
 
 Callbacks only store bytes and a receive time (the latest per stats key, a bounded queue of
 the rest) and return; decoding happens on the dashboard's own refresh, off Zenoh's threads.
@@ -34,6 +35,7 @@ class FeedRecords:
     stats: dict[str, tuple[bytes, str, int]] = field(default_factory=dict)  # key -> (payload, encoding, ns)
     fleet: list[tuple[str, bytes, str, int]] = field(default_factory=list)  # (key, payload, encoding, ns)
     liveliness: list[tuple[str, bool, int]] = field(default_factory=list)  # (key, alive, ns)
+    recorders: dict[str, tuple[bytes, str, int]] = field(default_factory=dict)  # key -> (payload, encoding, ns)
     dropped: int = 0
 
 
@@ -54,6 +56,7 @@ class FleetFeed:
         self._declared += [
             session.declare_subscriber(keys.selector(KeyKind.STATS), self._on_stats),
             session.declare_subscriber(keys.fleet(), self._on_fleet),
+            session.declare_subscriber(keys.selector(KeyKind.RECORDER), self._on_recorder),
             session.liveliness().declare_subscriber(
                 keys.selector(KeyKind.ALIVE), self._on_liveliness, history=True
             ),
@@ -78,6 +81,15 @@ class FleetFeed:
             stats = self._records.stats
             if key in stats or len(stats) < MAX_STATS_KEYS:
                 stats[key] = record
+            else:
+                self._records.dropped += 1
+
+    def _on_recorder(self, sample: zenoh.Sample) -> None:
+        key, record = str(sample.key_expr), (sample.payload.to_bytes(), str(sample.encoding), time.time_ns())
+        with self._lock:
+            recorders = self._records.recorders
+            if key in recorders or len(recorders) < 100:
+                recorders[key] = record
             else:
                 self._records.dropped += 1
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from telemetry.dashboard import cells
-from telemetry.dashboard.view import ConnectionState, ConnectionView, FleetTotals
+from telemetry.dashboard.view import ConnectionState, ConnectionView, FleetTotals, RecorderView
 
-__all__ = ["HeaderText", "connection_line", "totals_line"]
+__all__ = ["HeaderText", "connection_line", "recorder_part", "totals_line"]
 
 #: Stats come every 0.5 s: this long without one means the aggregator is gone or cut off.
 STATS_LATE_S = 3.0
+#: A recorder reports every second: this long without a status means it is gone or cut off.
+RECORDER_LATE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,26 @@ def _stats_part(connection: ConnectionView) -> tuple[str, bool]:
     if age > STATS_LATE_S:
         return f"no stats for {age:.0f} s: is the aggregator running?", True
     return f"{who} · stats {age:.1f} s ago" if who else f"stats {age:.1f} s ago", False
+
+
+def recorder_part(recorders: tuple[RecorderView, ...]) -> HeaderText:
+    """What the recorders are doing, for the end of the connection line ("" when none is running)."""
+    parts, problem = [], False
+    for recorder in recorders:
+        if recorder.age_s > RECORDER_LATE_S:
+            parts.append(f"recorder {recorder.name} silent for {recorder.age_s:.0f} s")
+            problem = True
+        elif recorder.disk_full:
+            parts.append(f"recorder {recorder.name}: DISK FULL, {recorder.samples_dropped} samples dropped")
+            problem = True
+        else:
+            free = cells.bytes_size(recorder.free_disk_bytes)
+            parts.append(f"recording {cells.hz(recorder.samples_per_s)} samples/s "
+                         f"{cells.bytes_rate(recorder.bytes_per_s)} · {free} free")
+            if recorder.last_error:
+                parts[-1] += f" ({recorder.last_error})"
+                problem = True
+    return HeaderText(" · ".join(parts), problem)
 
 
 def totals_line(totals: FleetTotals) -> str:

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from telemetry.codec import TypeStore
-from telemetry.codec.names import FLEET_STATUS, VEHICLE_STATS
+from telemetry.codec.names import FLEET_STATUS, RECORDER_STATUS, VEHICLE_STATS
 from telemetry.codec.stamp import stamp_to_ns
-from telemetry.dashboard.view import StreamView
+from telemetry.dashboard.view import RecorderView, StreamView
 from telemetry.errors import CodecError
 from telemetry.fleet.status import VehicleStatus
 
-__all__ = ["FleetReport", "VehicleReport", "decode_fleet_status", "decode_vehicle_stats"]
+__all__ = ["FleetReport", "VehicleReport", "decode_fleet_status", "decode_recorder_status", "decode_vehicle_stats"]
 
 
 
@@ -118,3 +118,16 @@ def decode_fleet_status(store: TypeStore, key: str, payload: bytes, encoding: st
         raise CodecError(f"{key}: {error}") from None
     except (ValueError, TypeError, AttributeError, IndexError) as error:
         raise CodecError(f"{key}: not a {FLEET_STATUS}: {error}") from None
+
+
+def decode_recorder_status(store: TypeStore, key: str, payload: bytes, encoding: str | None = None) -> RecorderView:
+    """The RecorderStatus published on `key`, as the header shows it; a CodecError naming `key` if it is not one."""
+    _check_schema(key, encoding, RECORDER_STATUS)
+    try:
+        message = store.decode(RECORDER_STATUS, payload)
+        return RecorderView(message.name, message.samples_per_s, message.bytes_per_s, message.free_disk_bytes,
+                            message.samples_dropped, message.disk_full, message.last_error, age_s=0.0)
+    except CodecError as error:
+        raise CodecError(f"{key}: {error}") from None
+    except (ValueError, TypeError, AttributeError, IndexError) as error:
+        raise CodecError(f"{key}: not a {RECORDER_STATUS}: {error}") from None

@@ -19,7 +19,7 @@ import zenoh
 from telemetry.codec import TypeStore
 from telemetry.dashboard.embedded import EmbeddedAggregator
 from telemetry.dashboard.feed import FeedRecords, FleetFeed
-from telemetry.dashboard.reports import decode_fleet_status, decode_vehicle_stats
+from telemetry.dashboard.reports import decode_fleet_status, decode_recorder_status, decode_vehicle_stats
 from telemetry.dashboard.state import FleetState
 from telemetry.dashboard.view import ConnectionState, ConnectionView, FleetView
 from telemetry.errors import CodecError, KeyExprError, TelemetryError
@@ -102,6 +102,11 @@ class ZenohFleetSource:
         for key, payload, encoding, received_ns in records.fleet:
             try:
                 state.add_fleet(decode_fleet_status(self._store, key, payload, encoding), received_ns)
+            except CodecError as error:
+                self._bad_input(key, error)
+        for key, (payload, encoding, received_ns) in records.recorders.items():
+            try:
+                state.add_recorder(decode_recorder_status(self._store, key, payload, encoding), received_ns)
             except CodecError as error:
                 self._bad_input(key, error)
         for key, alive, at_ns in records.liveliness:

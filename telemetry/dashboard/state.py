@@ -15,7 +15,7 @@ from telemetry.config import AlertThresholds
 from telemetry.dashboard.alerts import AlertTracker, stream_ok
 from telemetry.dashboard.history import StreamHistory
 from telemetry.dashboard.reports import FleetReport, VehicleReport
-from telemetry.dashboard.view import ConnectionView, FleetTotals, FleetView, StreamView, VehicleView
+from telemetry.dashboard.view import ConnectionView, FleetTotals, FleetView, RecorderView, StreamView, VehicleView
 from telemetry.fleet.status import VehicleStatus
 from telemetry.fleet.vehicle_key import VehicleKey
 
@@ -23,6 +23,8 @@ __all__ = ["FleetState", "StateSettings"]
 
 _NS = 1_000_000_000
 
+#: A recorder silent this long leaves the header (one that is merely late is shown as late first).
+_RECORDER_FORGOTTEN_S = 300.0
 
 @dataclass(frozen=True)
 class StateSettings:
@@ -53,6 +55,7 @@ class FleetState:
         self._histories: dict[tuple[str, str, str], StreamHistory] = {}
         self._aggregators: dict[str, int] = {}  # id -> when its last FleetStatus arrived
         self._last_stats_ns: int | None = None
+        self._recorders: dict[str, tuple[RecorderView, int]] = {}  # name -> (latest status, when it came)
 
     def add_report(self, report: VehicleReport, received_ns: int) -> None:
         entry = self._entry(report.region, report.vehicle)
@@ -72,6 +75,9 @@ class FleetState:
         self._aggregators[report.aggregator] = received_ns
         self._last_stats_ns = max(self._last_stats_ns or 0, received_ns)
 
+    def add_recorder(self, recorder: RecorderView, received_ns: int) -> None:
+        self._recorders[recorder.name] = (recorder, received_ns)
+
     def set_alive(self, region: str, vehicle: str, alive: bool, at_ns: int) -> None:
         entry = self._entry(region, vehicle)
         entry.token, entry.token_ns = alive, at_ns
@@ -87,7 +93,10 @@ class FleetState:
         aggregators = tuple(sorted(a for a, seen in self._aggregators.items() if now_ns - seen <= timeout_ns))
         age = None if self._last_stats_ns is None else max(0.0, (now_ns - self._last_stats_ns) / _NS)
         connection = replace(connection, aggregators=aggregators, last_stats_age_s=age)
-        return FleetView(now_ns, connection, vehicles, self.alerts.alerts, FleetTotals.of(vehicles))
+        recorders = tuple(replace(view, age_s=(now_ns - at_ns) / _NS)
+                          for _, (view, at_ns) in sorted(self._recorders.items())
+                          if now_ns - at_ns <= _RECORDER_FORGOTTEN_S * _NS)
+        return FleetView(now_ns, connection, vehicles, self.alerts.alerts, FleetTotals.of(vehicles), recorders)
 
     def _entry(self, region: str, vehicle: str) -> _Vehicle:
         entry = self._vehicles.get(VehicleKey(region, vehicle))

@@ -206,6 +206,20 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
+class RecorderView:
+    """A recorder as its latest msg/RecorderStatus says, and how long ago that came."""
+
+    name: str
+    samples_per_s: float
+    bytes_per_s: float
+    free_disk_bytes: int
+    samples_dropped: int
+    disk_full: bool
+    last_error: str
+    age_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class FleetView:
     """Everything one refresh shows, in a fixed order (by region, then vehicle)."""
 
@@ -214,6 +228,7 @@ class FleetView:
     vehicles: tuple[VehicleView, ...]
     alerts: tuple[Alert, ...]  # newest first
     totals: FleetTotals
+    recorders: tuple[RecorderView, ...] = ()  # by name; those not heard from lately are dropped
 
     @property
     def regions(self) -> tuple[str, ...]:

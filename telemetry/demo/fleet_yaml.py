@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from telemetry.config import FleetConfig, StreamConfig
+from telemetry.config import FleetConfig, RecordingConfig, StreamConfig
 
 __all__ = ["fleet_to_yaml"]
 
@@ -33,6 +33,22 @@ def _stream(stream: StreamConfig) -> dict[str, Any]:
     return data
 
 
+def _recording(recording: RecordingConfig, vehicles: set[str]) -> dict[str, Any]:
+    data: dict[str, Any] = {"folder": recording.folder, "segment_s": recording.segment_s,
+                            "segment_mb": recording.segment_mb}
+    retention = {key: value for key, value in (("max_total_mb", recording.retention.max_total_mb),
+                                               ("max_age_h", recording.retention.max_age_h)) if value is not None}
+    if retention:
+        data["retention"] = retention
+    if recording.streams:
+        data["streams"] = [{"topic": s.topic, **({"max_rate_hz": s.max_rate_hz} if s.max_rate_hz else {})}
+                           for s in recording.streams]
+    kept = [name for name in recording.vehicles if name in vehicles]  # a resized fleet may lack some
+    if kept:
+        data["vehicles"] = kept
+    return data
+
+
 def fleet_to_yaml(fleet: FleetConfig, comment: str = "") -> str:
     data = {
         "key_root": fleet.key_root,
@@ -51,6 +67,7 @@ def fleet_to_yaml(fleet: FleetConfig, comment: str = "") -> str:
             }
             for v in fleet.vehicles
         ],
+        "recording": _recording(fleet.recording, {v.name for v in fleet.vehicles}),
     }
     header = "".join(f"# {line}\n" for line in comment.splitlines())
     return header + yaml.safe_dump(data, sort_keys=False)

@@ -20,6 +20,7 @@ __all__ = [
     "aggregator_part",
     "fleet_parts",
     "load_fleet",
+    "recorder_part",
     "router_parts",
     "vehicle_parts",
     "zenoh_config_file",
@@ -30,6 +31,7 @@ __all__ = [
 class PartKind(Enum):
     ROUTER = "router"
     AGGREGATOR = "aggregator"
+    RECORDER = "recorder"
     SENSOR_SIM = "sensor_sim"
     BRIDGE = "zenoh_bridge"
     TOOL = "tool"  # a benchmark's helper process: `module` names it
@@ -38,6 +40,7 @@ class PartKind(Enum):
 _MODULES = {
     PartKind.ROUTER: "telemetry.net.router",
     PartKind.AGGREGATOR: "telemetry.aggregator.service",
+    PartKind.RECORDER: "telemetry.recorder.service",
     PartKind.SENSOR_SIM: "telemetry.ros.sensor_sim",
     PartKind.BRIDGE: "telemetry.ros.zenoh_bridge",
 }
@@ -126,6 +129,14 @@ def _client_file(zenoh_dir: Path | None, party: str) -> tuple[str, ...]:
 def aggregator_part(fleet: FleetConfig, config_path: Path, zenoh_dir: Path | None = None) -> Part:
     args = ("--config", str(config_path), *_client_file(zenoh_dir, "aggregator"))
     return Part("aggregator", PartKind.AGGREGATOR, args)
+
+
+def recorder_part(fleet: FleetConfig, config_path: Path, folder: Path | None = None,
+                  zenoh_dir: Path | None = None) -> Part:
+    """The fleet's recorder; `folder` overrides the config's `recording.folder` (the demo's run folder)."""
+    where = ("--folder", str(folder)) if folder is not None else ()
+    args = ("--config", str(config_path), *where, *_client_file(zenoh_dir, "recorder"))
+    return Part("recorder", PartKind.RECORDER, args)
 
 
 def vehicle_parts(vehicle: VehicleConfig, config_path: Path, zenoh_dir: Path | None = None,

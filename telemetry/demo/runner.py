@@ -1,7 +1,7 @@
 """`telemetry demo`: start the fleet in order, wait for each part, then watch it or judge it.
 
-Order: routers (each until it prints that it listens), the aggregator (until it says it is
-ready), then each vehicle's sensor_sim and zenoh_bridge; the fleet is up when every
+Order: routers (each until it prints that it listens), the aggregator and the recorder (each
+until it says it is ready), then each vehicle's sensor_sim and zenoh_bridge; the fleet is up when every
 vehicle's liveliness token and first stats with all its streams have been seen. Then the
 dashboard runs in the foreground, or (`--headless`) the run lasts `duration_s` and ends with
 a JSON file and a verdict. Whatever happens, every child is stopped by its pid on the way out.
@@ -24,7 +24,7 @@ from telemetry.config import FleetConfig
 from telemetry.dashboard.source import ZenohFleetSource
 from telemetry.dashboard.state import FleetState, StateSettings
 from telemetry.dashboard.view import FleetView
-from telemetry.demo.plan import PartKind, aggregator_part, router_parts, vehicle_parts
+from telemetry.demo.plan import PartKind, aggregator_part, recorder_part, router_parts, vehicle_parts
 from telemetry.demo.ports import check_ports_free
 from telemetry.demo.supervisor import Child, PartFailed, Supervisor
 from telemetry.demo.verdict import baseline_of, fleet_json, judge
@@ -44,6 +44,7 @@ class DemoOptions:
     json_path: Path | None = None
     start_timeout_s: float = 60.0
     zenoh_dir: Path | None = None  # a secure run's generated Zenoh configs (telemetry.demo.secure)
+    record_folder: Path | None = None  # where the recorder writes; None: no recorder
 
 
 class Progress:
@@ -115,6 +116,11 @@ def _start_fleet(options: DemoOptions, supervisor: Supervisor, source: ZenohFlee
     child = supervisor.start(aggregator_part(options.fleet, options.config_path, options.zenoh_dir))
     supervisor.wait_for_line(child, " ready", timeout_s)
     progress.say(f"{'aggregator':<24} up    (pid {child.pid})")
+    if options.record_folder is not None:
+        child = supervisor.start(recorder_part(options.fleet, options.config_path, options.record_folder,
+                                               options.zenoh_dir))
+        supervisor.wait_for_line(child, " ready", timeout_s)
+        progress.say(f"{'recorder':<24} up    (pid {child.pid}) into {options.record_folder}")
     vehicles: list[tuple[str, list[Child]]] = []
     for vehicle in options.fleet.vehicles:
         children = [supervisor.start(part) for part in vehicle_parts(vehicle, options.config_path, options.zenoh_dir)]

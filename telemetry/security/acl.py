@@ -18,7 +18,11 @@ What each party may do:
 - regional router, seen from the cloud: everything its vehicles may do, for its region only.
 - aggregator: subscribe to all data, batches and liveliness, ask every vehicle's meta and
   clock, publish and answer stats and the fleet summary.
-- dashboard: subscribe to stats, the fleet summary and liveliness; ask the fleet summary.
+- dashboard: subscribe to stats, the fleet summary and liveliness; ask the fleet summary;
+  ask the recorders' history and watch their status.
+- recorder: subscribe to all data (not the bridges' health), stats and the fleet summary;
+  serve history; publish its status. A vehicle cannot ask for history: no rule lets a
+  vehicle's query past its regional router.
 
 Zenoh matches a rule only when the message's key expression is included in the rule's:
 a subscriber on `telemetry/data/**` does not match a rule for `telemetry/data/eu-west/**`.
@@ -40,6 +44,7 @@ __all__ = [
     "AGGREGATOR",
     "CLOUD_ROUTER",
     "DASHBOARD",
+    "RECORDER",
     "Flow",
     "Message",
     "Rule",
@@ -52,6 +57,7 @@ __all__ = [
 CLOUD_ROUTER = "cloud-router"
 AGGREGATOR = "aggregator"
 DASHBOARD = "dashboard"
+RECORDER = "recorder"
 
 
 def region_router_name(region: str) -> str:
@@ -133,7 +139,7 @@ def _section(rules: list[Rule]) -> dict[str, Any]:
 
 def _check_names(fleet: FleetConfig) -> None:
     """A vehicle named like a service would get that service's rights."""
-    services = {CLOUD_ROUTER, AGGREGATOR, DASHBOARD} | {region_router_name(r.name) for r in fleet.regions}
+    services = {CLOUD_ROUTER, AGGREGATOR, DASHBOARD, RECORDER} | {region_router_name(r.name) for r in fleet.regions}
     for index, vehicle in enumerate(fleet.vehicles):
         if vehicle.name in services:
             raise ConfigError(f"{fleet.source}: vehicles[{index}].name: {vehicle.name!r} is the certificate name "
@@ -218,7 +224,27 @@ def _cloud_rules(fleet: FleetConfig, keys: KeySpace) -> list[Rule]:
         Rule(DASHBOARD, "hear stats answers", Flow.EGRESS, (Message.REPLY,), stats),
         Rule(DASHBOARD, "learn stats are served", Flow.EGRESS, (Message.DECLARE_QUERYABLE,), stats),
     ]
-    return rules
+    return rules + _recorder_rules(fleet, keys, stats)
+
+
+def _recorder_rules(fleet: FleetConfig, keys: KeySpace, stats: tuple[str, ...]) -> list[Rule]:
+    """The recorder at the cloud, and what the dashboard may do with it."""
+    recorded = (*_selectors(keys, KeyKind.DATA, fleet), *stats)
+    history = _selectors(keys, KeyKind.HISTORY, fleet)
+    status = (keys.selector(KeyKind.RECORDER),)
+    return [
+        Rule(RECORDER, "subscribe to data and stats", Flow.INGRESS, _SUBSCRIBE, recorded),
+        Rule(RECORDER, "receive data and stats", Flow.EGRESS, (Message.PUT,), (keys.selector(KeyKind.DATA), *stats)),
+        Rule(RECORDER, "serve history", Flow.INGRESS, _SERVE, history),
+        Rule(RECORDER, "be asked for history", Flow.EGRESS, (Message.QUERY,), history),
+        Rule(RECORDER, "publish its status", Flow.INGRESS, (Message.PUT,), status),
+        Rule(RECORDER, "learn its status is wanted", Flow.EGRESS, _SUBSCRIBE, status),
+        Rule(DASHBOARD, "ask for history", Flow.INGRESS, (Message.QUERY,), history),
+        Rule(DASHBOARD, "hear history answers", Flow.EGRESS, (Message.REPLY,), history),
+        Rule(DASHBOARD, "learn history is served", Flow.EGRESS, (Message.DECLARE_QUERYABLE,), history),
+        Rule(DASHBOARD, "watch recorders", Flow.INGRESS, _SUBSCRIBE, status),
+        Rule(DASHBOARD, "receive recorders' status", Flow.EGRESS, (Message.PUT,), status),
+    ]
 
 
 def parties(fleet: FleetConfig) -> Iterable[tuple[str, str]]:
@@ -228,5 +254,6 @@ def parties(fleet: FleetConfig) -> Iterable[tuple[str, str]]:
         yield region_router_name(region.name), "router"
     yield AGGREGATOR, "aggregator"
     yield DASHBOARD, "dashboard"
+    yield RECORDER, "recorder"
     for vehicle in fleet.vehicles:
         yield vehicle.name, "vehicle"

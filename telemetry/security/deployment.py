@@ -26,6 +26,7 @@ from telemetry.security.acl import (
     AGGREGATOR,
     CLOUD_ROUTER,
     DASHBOARD,
+    RECORDER,
     access_control,
     region_router_name,
 )
@@ -80,6 +81,7 @@ def secure_configs(fleet: FleetConfig, pki_dir: Path | str) -> dict[str, dict[st
         files[f"{vehicle.name}.json5"] = _client(vehicle.name, fleet.region(vehicle.region).router.listen, pki, base)
     files[f"{AGGREGATOR}.json5"] = _client(AGGREGATOR, fleet.cloud.listen, pki, base)
     files[f"{DASHBOARD}.json5"] = _client(DASHBOARD, fleet.cloud.listen, pki, base)
+    files[f"{RECORDER}.json5"] = _client(RECORDER, fleet.cloud.listen, pki, base)
     return files
 
 

@@ -36,6 +36,7 @@ class Role(StrEnum):
     ROUTER = "router"
     AGGREGATOR = "aggregator"
     DASHBOARD = "dashboard"
+    RECORDER = "recorder"
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ def _arrays_store() -> TypeStore:
 def test_own_message_types_are_found_in_msg_folder() -> None:
     assert OWN_TYPES == [
         "telemetry/msg/BadInputCount", "telemetry/msg/BridgeHealth", "telemetry/msg/FleetStatus",
-        "telemetry/msg/SampleBatch", "telemetry/msg/StreamHealth", "telemetry/msg/StreamStats",
-        "telemetry/msg/VehicleStats",
+        "telemetry/msg/RecorderStatus", "telemetry/msg/SampleBatch", "telemetry/msg/StreamHealth",
+        "telemetry/msg/StreamStats", "telemetry/msg/VehicleStats",
     ]
 
 

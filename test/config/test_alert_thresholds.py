@@ -132,7 +132,7 @@ def test_an_unknown_alerts_field_lists_the_expected_ones(
 
 def test_a_misspelt_alerts_section_suggests_alerts(tmp_path: Path, fleet: dict[str, Any], store: TypeStore) -> None:
     fleet["alert"] = {"min_rate_ratio": 0.9}
-    words = r"unknown field \(expected one of: .*alerts\); did you mean 'alerts'\?$"
+    words = r"unknown field \(expected one of: .*alerts, recording\); did you mean 'alerts'\?$"
     expect_error(tmp_path, fleet, store, "alert", words)
 
 

@@ -96,7 +96,7 @@ def test_zenoh_itself_accepts_every_generated_config(fleet: FleetConfig, tmp_pat
 def test_the_secure_configs_use_tls_everywhere_and_each_party_its_own_certificate(fleet: FleetConfig) -> None:
     configs = secure_configs(fleet, "/etc/fleet-pki")
     assert set(configs) == {"cloud.json5", "eu-west.json5", "us-east.json5", "rover-01.json5", "rover-02.json5",
-                            "rover-03.json5", "aggregator.json5", "dashboard.json5"}
+                            "rover-03.json5", "aggregator.json5", "dashboard.json5", "recorder.json5"}
     assert configs["eu-west.json5"]["listen"]["endpoints"] == ["tls/127.0.0.1:7448"]
     assert configs["eu-west.json5"]["connect"]["endpoints"] == ["tls/127.0.0.1:7447"]
     assert configs["rover-03.json5"]["connect"]["endpoints"] == ["tls/127.0.0.1:7449"]  # us-east's router
@@ -164,7 +164,7 @@ def test_telemetry_acl_prints_one_section_per_router(capsys: pytest.CaptureFixtu
 
 def test_telemetry_acl_out_writes_every_partys_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["acl", str(default_fleet_config_path()), "--out", str(tmp_path / "secure"), "--pki", "/srv/pki"]) == 0
-    assert len(capsys.readouterr().out.splitlines()) == 8
+    assert len(capsys.readouterr().out.splitlines()) == 9
     rover = json.loads((tmp_path / "secure" / "rover-01.json5").read_text().split("\n", 1)[1])
     assert rover["transport"]["link"]["tls"]["connect_certificate"] == "/srv/pki/rover-01.pem"
 

@@ -102,7 +102,7 @@ def test_pki_fleet_issues_a_certificate_for_every_party_the_access_control_names
 
     assert main(["pki", "fleet", str(fleet_ca)]) == 0
     written = capsys.readouterr().out.splitlines()
-    names = {"cloud-router", "eu-west-router", "us-east-router", "aggregator", "dashboard",
+    names = {"cloud-router", "eu-west-router", "us-east-router", "aggregator", "dashboard", "recorder",
              "rover-01", "rover-02", "rover-03"}
     assert len(written) == len(names)
     for name in names:

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from telemetry.dashboard import cells
 from telemetry.dashboard.columns import FLEET_COLUMNS, matches, ordered
-from telemetry.dashboard.header import connection_line, totals_line
+from telemetry.dashboard.header import connection_line, recorder_part, totals_line
 from telemetry.dashboard.screens.vehicle import VehicleScreen
 from telemetry.dashboard.tables import TableRows
 from telemetry.dashboard.view import Alert, FleetView, VehicleView
@@ -69,9 +69,10 @@ class FleetScreen(Screen[None]):
         """Render `view`: header lines, the (filtered, sorted) vehicle rows, new alerts."""
         self._view = view
         connection = connection_line(view.connection)
+        recording = recorder_part(view.recorders)
         line = self.query_one("#connection", Static)
-        line.update(connection.text)
-        line.set_class(connection.problem, "-problem")
+        line.update(f"{connection.text} · {recording.text}" if recording.text else connection.text)
+        line.set_class(connection.problem or recording.problem, "-problem")
         self.query_one("#totals", Static).update(totals_line(view.totals))
         self._sync_rows()
         self._sync_alerts(view.alerts)
