@@ -16,6 +16,7 @@ sustains. Prints `blaster ready` once declared, and `blaster sent N samples in S
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 import threading
@@ -33,12 +34,31 @@ from telemetry.codec.attachment import (
 )
 from telemetry.codec.batch import BATCH_ENCODING, read_batch
 from telemetry.codec.names import SAMPLE_BATCH
+from telemetry.demo.plan import Part, PartKind
+from telemetry.demo.supervisor import Child
 from telemetry.net import BackgroundSession, SessionOptions
 from telemetry.net.declarations import undeclare_all
 from telemetry.sim.schedule import run_on_deadlines
 from telemetry.sim.sensors import IMU_TYPE
 
 PAYLOAD_BYTES = 316
+_SENT = re.compile(r"blaster sent (\d+) samples in ([0-9.]+) s")
+
+
+def blaster_part(endpoint: str, prefix: str, vehicles: int, streams_per_vehicle: int, rate_hz: float,
+                 batch: int = 0) -> Part:
+    """A blaster as a benchmark starts it (the supervisor's `blaster ready` is its ready line)."""
+    args = ("--connect", endpoint, "--prefix", prefix, "--vehicles", str(vehicles),
+            "--streams-per-vehicle", str(streams_per_vehicle), "--rate-hz", f"{rate_hz:g}", "--batch", str(batch))
+    return Part(f"blaster-{prefix}", PartKind.TOOL, args, tool_module="telemetry.bench.blaster")
+
+
+def stop_blaster(blaster: Child) -> tuple[int, float]:
+    """SIGTERM, then its `blaster sent N samples in S s` line: (N, S); (0, 0.0) if it said nothing."""
+    blaster.process.send_signal(signal.SIGTERM)
+    blaster.process.wait(timeout=15)
+    match = _SENT.search(blaster.log_path.read_text(encoding="utf-8", errors="replace"))
+    return (int(match[1]), float(match[2])) if match else (0, 0.0)
 _MAGIC_SEQUENCE = 0x5E9_0000_0000_0000
 _MAGIC_SOURCE = 0x50C_0000_0000_0000
 

@@ -15,21 +15,19 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
-import signal
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from telemetry.bench.blaster import blaster_part, stop_blaster
 from telemetry.bench.network import BenchFleet
 from telemetry.bench.procstat import cpu_seconds, rss_mb
 from telemetry.bench.results import BenchResult, Target
 from telemetry.codec import TypeStore
 from telemetry.codec.names import FLEET_STATUS
 from telemetry.demo.plan import Part, PartKind, router_parts
-from telemetry.demo.supervisor import Child
 from telemetry.net import BackgroundSession, SessionOptions
 from telemetry.net.declarations import undeclare_all
 
@@ -44,7 +42,6 @@ BATCHED_LEVELS = ((20, 10), (50, 10), (80, 10), (100, 10), (150, 10))  # 100 x 1
 QUICK_LEVELS = ((2, 5),)
 #: DESIGN.md's memory target is for this many streams.
 FLEET_STREAMS = 1000
-_SENT = re.compile(r"blaster sent (\d+) samples in ([0-9.]+) s")
 
 
 @dataclass(frozen=True)
@@ -113,7 +110,7 @@ def _run_level(level: Level, duration_s: float, warmup_s: float, log_dir: Path |
             rss = rss_mb(aggregator.pid)
         finally:
             statuses.close()
-        sent = sum(_stop_blaster(net, blaster) for blaster in blasters)
+        sent = sum(count / seconds for count, seconds in map(stop_blaster, blasters) if seconds > 0)
     delivered = sum(s for _, s in window) / len(window) if window else 0.0
     intervals = [b - a for (a, _), (b, _) in itertools.pairwise(window)]
     on_time = bool(intervals) and max(intervals) <= 0.75
@@ -139,18 +136,8 @@ def _watch_rss(pid: int, duration_s: float) -> list[float]:
 
 
 def _blaster(endpoint: str, level: Level, index: int) -> Part:
-    args = ("--connect", endpoint, "--prefix", f"p{index}", "--vehicles", str(max(1, level.vehicles // BLASTERS)),
-            "--streams-per-vehicle", str(level.streams_per_vehicle), "--rate-hz", f"{RATE_HZ:g}",
-            "--batch", str(BATCH if level.mode == "batched" else 0))
-    return Part(f"blaster-{index}", PartKind.TOOL, args, tool_module="telemetry.bench.blaster")
-
-
-def _stop_blaster(net: BenchFleet, blaster: Child) -> float:
-    """SIGTERM, then its `blaster sent N samples in S s` line: what it sent per second."""
-    blaster.process.send_signal(signal.SIGTERM)
-    blaster.process.wait(timeout=15)
-    match = _SENT.search(blaster.log_path.read_text(encoding="utf-8", errors="replace"))
-    return int(match[1]) / float(match[2]) if match else 0.0
+    return blaster_part(endpoint, f"p{index}", max(1, level.vehicles // BLASTERS), level.streams_per_vehicle,
+                        RATE_HZ, BATCH if level.mode == "batched" else 0)
 
 
 class _FleetWatch:
