@@ -160,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aggregator", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, help="fleet config: expected rates for vehicles without a catalogue")
     parser.add_argument("--region", help="aggregate only this region (one aggregator per region shares the load)")
+    parser.add_argument("--key-root", metavar="ROOT",
+                        help="first key chunk to aggregate (default: the config's key_root); `replay` for a replay")
     parser.add_argument("--window", type=float, default=5.0, metavar="S", help="sliding window in seconds (default 5)")
     parser.add_argument("--tick", type=float, default=0.5, metavar="S", help="stats period in seconds (default 0.5)")
     parser.add_argument("--evict-after", type=float, default=600.0, metavar="S",
@@ -170,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args: argparse.Namespace, store: TypeStore) -> tuple[ServiceSettings, SessionOptions]:
     fleet = load_fleet_config(args.config, store) if args.config else None
-    keys = KeySpace(fleet.key_root) if fleet else KeySpace()
+    keys = KeySpace(args.key_root or (fleet.key_root if fleet else KeySpace().root))
     region = validate_name(args.region, "region") if args.region else None
     for value, flag in ((args.window, "--window"), (args.tick, "--tick"), (args.evict_after, "--evict-after")):
         if value <= 0:

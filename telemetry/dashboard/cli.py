@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="alert when a stream is below this share of its expected rate (default: config, 0.9)")
     parser.add_argument("--max-p99-ms", type=float, metavar="MS",
                         help="alert when a stream's p99 latency is above this (default: config, 10 ms)")
+    parser.add_argument("--key-root", metavar="ROOT",
+                        help="first key chunk to read (default: the config's key_root); `replay` shows a replay")
     parser.add_argument("--refresh", type=float, default=0.5, metavar="S",
                         help="seconds between screen updates (default 0.5, the aggregator's period)")
     parser.add_argument("--log", type=Path, default=_DEFAULT_LOG, help=f"log file (default {_DEFAULT_LOG})")
@@ -52,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 def options_from_cli(args: argparse.Namespace, store: TypeStore) -> DashboardOptions:
     """Check the flags against the fleet config; every problem is a TelemetryError to print."""
     fleet = load_fleet_config(args.config or default_fleet_config_path(), store)
+    if args.key_root:
+        fleet = replace(fleet, key_root=KeySpace(args.key_root).root)
     thresholds = fleet.alerts
     try:
         thresholds = AlertThresholds(

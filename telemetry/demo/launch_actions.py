@@ -2,7 +2,7 @@
 
 launch/*.launch.py stay a few lines each and read the same fleet config and the same
 `telemetry.demo.plan` as `telemetry demo`, so no vehicle, router or stream is listed twice.
-ROS nodes become `launch_ros.actions.Node`; the routers and the aggregator are not ROS nodes
+ROS nodes become `launch_ros.actions.Node`; the routers, the aggregator and the recorder are not ROS nodes
 (they take no --ros-args), so they run as plain processes of this package's executables.
 """
 
@@ -21,10 +21,9 @@ from launch_ros.substitutions import ExecutableInPackage
 from telemetry.demo.plan import (
     Part,
     PartKind,
-    aggregator_part,
     fleet_parts,
+    infrastructure_parts,
     load_fleet,
-    router_parts,
     vehicle_parts,
     zenoh_dir_argument,
 )
@@ -90,10 +89,9 @@ def vehicle_actions(config: str, vehicle: str, region: str = "", router: str = "
 
 
 def fleet_actions(config: str, zenoh_dir: str = "") -> list[Any]:
-    """The cloud and regional routers and the aggregator: the fleet's fixed infrastructure."""
+    """The cloud and regional routers, the aggregator and the recorder: the fleet's fixed infrastructure."""
     fleet, path = load_fleet(config)
-    folder = zenoh_dir_argument(zenoh_dir)
-    return [action(part) for part in [*router_parts(fleet, folder), aggregator_part(fleet, path, folder)]]
+    return [action(part) for part in infrastructure_parts(fleet, path, zenoh_dir_argument(zenoh_dir))]
 
 
 def demo_actions(config: str, zenoh_dir: str = "") -> list[Any]:

@@ -19,6 +19,7 @@ __all__ = [
     "PartKind",
     "aggregator_part",
     "fleet_parts",
+    "infrastructure_parts",
     "load_fleet",
     "recorder_part",
     "router_parts",
@@ -153,9 +154,15 @@ def vehicle_parts(vehicle: VehicleConfig, config_path: Path, zenoh_dir: Path | N
     ]
 
 
+def infrastructure_parts(fleet: FleetConfig, config_path: Path, zenoh_dir: Path | None = None) -> list[Part]:
+    """The fleet's fixed parts, in start order: routers, aggregator, recorder (into the config's folder)."""
+    return [*router_parts(fleet, zenoh_dir), aggregator_part(fleet, config_path, zenoh_dir),
+            recorder_part(fleet, config_path, zenoh_dir=zenoh_dir)]
+
+
 def fleet_parts(fleet: FleetConfig, config_path: Path, zenoh_dir: Path | None = None) -> list[Part]:
-    """Everything, in start order: routers, aggregator, then each vehicle."""
-    parts = [*router_parts(fleet, zenoh_dir), aggregator_part(fleet, config_path, zenoh_dir)]
+    """Everything, in start order: routers, aggregator, recorder, then each vehicle."""
+    parts = infrastructure_parts(fleet, config_path, zenoh_dir)
     for vehicle in fleet.vehicles:
         parts += vehicle_parts(vehicle, config_path, zenoh_dir)
     return parts

@@ -27,6 +27,7 @@ from telemetry.demo.plan import (
     PartKind,
     aggregator_part,
     fleet_parts,
+    recorder_part,
     router_parts,
     vehicle_parts,
     zenoh_config_file,
@@ -67,7 +68,7 @@ def _console_scripts() -> dict[str, str]:
 # --- start order -------------------------------------------------------------------------------
 
 
-def test_the_shipped_fleet_starts_cloud_then_regions_then_aggregator_then_each_vehicle(
+def test_the_shipped_fleet_starts_cloud_then_regions_then_aggregator_and_recorder_then_each_vehicle(
     shipped: FleetConfig,
 ) -> None:
     parts = fleet_parts(shipped, CONFIG_PATH)
@@ -77,6 +78,7 @@ def test_the_shipped_fleet_starts_cloud_then_regions_then_aggregator_then_each_v
         "eu-west router",
         "us-east router",
         "aggregator",
+        "recorder",
         "rover-01 sensor_sim",
         "rover-01 zenoh_bridge",
         "rover-02 sensor_sim",
@@ -85,7 +87,7 @@ def test_the_shipped_fleet_starts_cloud_then_regions_then_aggregator_then_each_v
         "rover-03 zenoh_bridge",
     ]
     assert [part.kind for part in parts] == [
-        PartKind.ROUTER, PartKind.ROUTER, PartKind.ROUTER, PartKind.AGGREGATOR,
+        PartKind.ROUTER, PartKind.ROUTER, PartKind.ROUTER, PartKind.AGGREGATOR, PartKind.RECORDER,
         *[PartKind.SENSOR_SIM, PartKind.BRIDGE] * 3,
     ]
 
@@ -94,6 +96,7 @@ def test_fleet_parts_is_routers_then_aggregator_then_vehicle_parts_in_config_ord
     expected = [
         *router_parts(shipped),
         aggregator_part(shipped, CONFIG_PATH),
+        recorder_part(shipped, CONFIG_PATH),
         *[part for vehicle in shipped.vehicles for part in vehicle_parts(vehicle, CONFIG_PATH)],
     ]
     assert fleet_parts(shipped, CONFIG_PATH) == expected
@@ -101,9 +104,9 @@ def test_fleet_parts_is_routers_then_aggregator_then_vehicle_parts_in_config_ord
 
 def test_only_vehicle_parts_name_a_vehicle(shipped: FleetConfig) -> None:
     vehicles = [(part.name, part.vehicle) for part in fleet_parts(shipped, CONFIG_PATH)]
-    assert vehicles[:4] == [("cloud router", None), ("eu-west router", None), ("us-east router", None),
-                            ("aggregator", None)]
-    assert vehicles[4:6] == [("rover-01 sensor_sim", "rover-01"), ("rover-01 zenoh_bridge", "rover-01")]
+    assert vehicles[:5] == [("cloud router", None), ("eu-west router", None), ("us-east router", None),
+                            ("aggregator", None), ("recorder", None)]
+    assert vehicles[5:7] == [("rover-01 sensor_sim", "rover-01"), ("rover-01 zenoh_bridge", "rover-01")]
 
 
 # --- routers -----------------------------------------------------------------------------------
@@ -188,8 +191,8 @@ def test_every_vehicle_part_carries_that_vehicles_ros_domain_id(shipped: FleetCo
     }
 
 
-def test_routers_and_the_aggregator_add_no_environment(shipped: FleetConfig) -> None:
-    assert [part.env for part in fleet_parts(shipped, CONFIG_PATH)[:4]] == [{}, {}, {}, {}]
+def test_routers_aggregator_and_recorder_add_no_environment(shipped: FleetConfig) -> None:
+    assert [part.env for part in fleet_parts(shipped, CONFIG_PATH)[:5]] == [{}, {}, {}, {}, {}]
 
 
 def test_a_vehicles_bridge_given_its_plan_arguments_connects_to_its_region_router_in_its_domain(
@@ -224,7 +227,7 @@ def test_every_part_runs_a_console_script_that_setup_py_installs(shipped: FleetC
     scripts = _console_scripts()
     executables = {part.executable for part in fleet_parts(shipped, CONFIG_PATH)}
 
-    assert executables == {"router", "aggregator", "sensor_sim", "zenoh_bridge"}
+    assert executables == {"router", "aggregator", "recorder", "sensor_sim", "zenoh_bridge"}
     assert executables <= scripts.keys(), f"not in setup.py: {sorted(executables - scripts.keys())}"
 
 
@@ -244,8 +247,9 @@ def test_a_tool_part_runs_the_module_it_names() -> None:
 def test_log_names_are_one_file_per_part_without_spaces(shipped: FleetConfig) -> None:
     names = [part.log_name for part in fleet_parts(shipped, CONFIG_PATH)]
 
-    assert names[:5] == [
-        "cloud-router.log", "eu-west-router.log", "us-east-router.log", "aggregator.log", "rover-01-sensor_sim.log"
+    assert names[:6] == [
+        "cloud-router.log", "eu-west-router.log", "us-east-router.log", "aggregator.log", "recorder.log",
+        "rover-01-sensor_sim.log",
     ]
     assert len(set(names)) == len(names)
     assert not any(" " in name for name in names)
