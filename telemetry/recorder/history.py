@@ -10,6 +10,7 @@ consolidated to one reply per key by Zenoh itself: `telemetry history` always se
 
 from __future__ import annotations
 
+import heapq
 import logging
 import time
 from collections.abc import Iterator
@@ -74,7 +75,10 @@ class History:
         try:
             for found in self.samples(asked, window):
                 sample = found.sample
-                if count >= self._limits.max_samples or size + len(sample.data) > self._limits.max_bytes:
+                full = count >= self._limits.max_samples or size + len(sample.data) > self._limits.max_bytes
+                # Stop only between receive times: a batch's samples share one, and the error
+                # tells the client to go on after the last one sent.
+                if full and sample.receive_ns != last_ns:
                     query.reply_err(self._limit_message(asked, parameters, count, size, last_ns))
                     return
                 query.reply(found.key, sample.data, encoding=f"application/cdr;{sample.ros_type}",
@@ -89,23 +93,29 @@ class History:
         _log.info("history %s?%s: %d samples, %d bytes", asked, parameters, count, size)
 
     def samples(self, key_expr: str, window: TimeRange) -> Iterator[HistorySample]:
-        """Every recorded sample whose history key intersects `key_expr`, within `window`."""
+        """Every recorded sample whose history key intersects `key_expr`, within `window`, in
+        receive order across vehicles (so that one instant is a valid place to go on from)."""
         asked = zenoh.KeyExpr(key_expr)
         lo, hi = window.bounds_ns()
-        for region, vehicle, folder in vehicle_folders(self._recording.folder):
-            probe = zenoh.KeyExpr(f"{self._keys.root}/history/{region}/{vehicle}/**")
-            if not asked.intersects(probe):
-                continue
-            matching: dict[str, str | None] = {}
-            for path in self._segments(VehicleKey(region, vehicle), folder, lo, hi):
-                for sample in read_samples(path, None, lo, hi):
-                    key = matching.get(sample.topic, "")
-                    if key == "":
-                        key = self._keys.history(region, vehicle, sample.topic)
-                        key = key if asked.intersects(zenoh.KeyExpr(key)) else None
-                        matching[sample.topic] = key
-                    if key is not None:
-                        yield HistorySample(key, sample)
+        per_vehicle = [
+            self._vehicle_samples(asked, VehicleKey(region, vehicle), folder, lo, hi)
+            for region, vehicle, folder in vehicle_folders(self._recording.folder)
+            if asked.intersects(zenoh.KeyExpr(f"{self._keys.root}/history/{region}/{vehicle}/**"))
+        ]
+        yield from heapq.merge(*per_vehicle, key=lambda found: found.sample.receive_ns)
+
+    def _vehicle_samples(self, asked: zenoh.KeyExpr, source: VehicleKey, folder: Path, lo: int | None,
+                         hi: int | None) -> Iterator[HistorySample]:
+        matching: dict[str, str | None] = {}
+        for path in self._segments(source, folder, lo, hi):
+            for sample in read_samples(path, None, lo, hi):
+                key = matching.get(sample.topic, "")
+                if key == "":
+                    key = self._keys.history(source.region, source.vehicle, sample.topic)
+                    key = key if asked.intersects(zenoh.KeyExpr(key)) else None
+                    matching[sample.topic] = key
+                if key is not None:
+                    yield HistorySample(key, sample)
 
     def _segments(self, source: VehicleKey, folder: Path, lo: int | None, hi: int | None) -> list[Path]:
         """The vehicle's segments that may hold samples in [lo, hi], oldest first; the open one
@@ -137,10 +147,11 @@ class History:
         return pack_fields(max(sample.sequence, 1), sample.source_ns, sample.receive_ns, stamped)
 
     def _limit_message(self, asked: str, parameters: str, count: int, size: int, last_ns: int | None) -> str:
-        where = f"; the last sample sent was received at {format_instant(last_ns)}" if last_ns is not None else ""
+        where = (f"; the last samples sent were received at {format_instant(last_ns)}: go on with "
+                 f"_time=]{format_instant(last_ns)}..<end>]" if last_ns is not None else "")
         return (f"history: {asked}?{parameters}: past this recorder's limit of {self._limits.max_samples} samples or "
-                f"{self._limits.max_bytes} bytes per query ({count} samples, {size} bytes sent){where}: "
-                "ask again from there, or narrow the range")
+                f"{self._limits.max_bytes} bytes per query ({count} samples, {size} bytes sent){where}, "
+                "or narrow the range")
 
 
 def _window(value: str | None) -> TimeRange:

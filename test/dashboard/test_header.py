@@ -8,8 +8,15 @@ from dataclasses import replace
 import pytest
 from support.dashboard_views import HEALTHY_IMU
 
-from telemetry.dashboard.header import HeaderText, connection_line, totals_line
-from telemetry.dashboard.view import ConnectionState, ConnectionView, FleetTotals, StreamView, VehicleView
+from telemetry.dashboard.header import HeaderText, connection_line, recorder_part, totals_line
+from telemetry.dashboard.view import (
+    ConnectionState,
+    ConnectionView,
+    FleetTotals,
+    RecorderView,
+    StreamView,
+    VehicleView,
+)
 from telemetry.fleet.status import VehicleStatus
 
 ENDPOINT = ("tcp/127.0.0.1:7447",)
@@ -143,3 +150,29 @@ def test_totals_of_no_vehicles_are_zero_with_an_unknown_p99() -> None:
     totals = FleetTotals.of(())
     assert (totals.online, totals.streams, totals.samples_per_s, totals.lost, totals.loss_pct) == (0, 0, 0.0, 0, 0.0)
     assert math.isnan(totals.worst_p99_ms)
+
+
+RECORDING = RecorderView("main", samples_per_s=3318.0, bytes_per_s=1.22e6, free_disk_bytes=41_000_000_000,
+                         samples_dropped=0, disk_full=False, last_error="", age_s=0.4)
+
+
+def test_without_a_recorder_the_header_says_nothing_of_recording() -> None:
+    assert recorder_part(()) == HeaderText("", False)
+
+
+def test_a_recording_recorder_shows_its_rate_and_free_disk() -> None:
+    assert recorder_part((RECORDING,)) == HeaderText("recording 3318.0 samples/s 1.22 MB/s · 41 GB free", False)
+
+
+def test_a_full_disk_is_spelled_out_with_what_was_dropped() -> None:
+    full = replace(RECORDING, disk_full=True, samples_dropped=1234, last_error="disk full in /data: No space left")
+    assert recorder_part((full,)) == HeaderText("recorder main: DISK FULL, 1234 samples dropped", True)
+
+
+def test_a_silent_recorder_is_a_problem() -> None:
+    assert recorder_part((replace(RECORDING, age_s=12.0),)) == HeaderText("recorder main silent for 12 s", True)
+
+
+def test_a_recorders_last_error_is_shown_beside_its_rate() -> None:
+    text = recorder_part((replace(RECORDING, last_error="retention: cannot delete x"),))
+    assert text.problem and text.text.endswith("(retention: cannot delete x)")

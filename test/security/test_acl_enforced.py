@@ -203,3 +203,28 @@ def test_a_vehicle_cannot_read_the_fleets_data(secure_net: SecureNet) -> None:
     assert _drain(spied) == []
     for declared in (spy, legit):
         declared.undeclare()
+
+
+HISTORY = "telemetry/history/eu-west/rover-01/imu"
+
+
+def _history_replies(session: zenoh.Session) -> list[bytes]:
+    replies = session.get(f"{HISTORY}?_time=[..]", target=zenoh.QueryTarget.ALL,
+                          consolidation=zenoh.ConsolidationMode.NONE, timeout=3.0)
+    return [reply.ok.payload.to_bytes() for reply in replies if reply.ok is not None]
+
+
+def test_the_recorder_records_data_and_serves_history_to_a_dashboard_but_not_to_a_vehicle(
+    secure_net: SecureNet,
+) -> None:
+    recorder, dashboard = secure_net.open("recorder"), secure_net.open("dashboard")
+    rover_01 = secure_net.open("rover-01")
+    subscriber, received = _recorder(recorder, "telemetry/data/**")
+    _until_flowing(rover_01, ROVER_01_IMU, received)  # the recorder hears the fleet's data
+    queryable = recorder.declare_queryable(
+        "telemetry/history/**", lambda query: query.reply(HISTORY, b"recorded sample"))
+    assert wait_until(lambda: _history_replies(dashboard) == [b"recorded sample"], 15, interval_s=0.2), (
+        "a dashboard's history query got no answer: the legitimate path does not work")
+    assert _history_replies(rover_01) == []  # a vehicle's query never reaches the recorder
+    for declared in (queryable, subscriber):
+        declared.undeclare()
