@@ -227,7 +227,7 @@ class Recording:
     def _maybe_resume(self) -> None:
         if self.free_bytes() < MIN_FREE_BYTES:
             return
-        for part in self._needs_repair:
+        for part in [p for p in self._needs_repair if p.exists()]:  # one deleted to make room needs no repair
             try:
                 saved = recover_segment(part)
                 _log.info("repaired %s after the disk filled: %d samples", saved.path, saved.samples)

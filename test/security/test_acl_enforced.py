@@ -23,6 +23,7 @@ from support.processes import ProcessGroup, wait_until
 from telemetry.codec import TypeStore
 from telemetry.config import FleetConfig, load_fleet_config
 from telemetry.net import BackgroundSession, SessionOptions
+from telemetry.net.declarations import undeclare_all
 from telemetry.security import pki
 from telemetry.security.acl import parties
 from telemetry.security.deployment import secure_fleet, write_secure_configs
@@ -226,5 +227,4 @@ def test_the_recorder_records_data_and_serves_history_to_a_dashboard_but_not_to_
     assert wait_until(lambda: _history_replies(dashboard) == [b"recorded sample"], 15, interval_s=0.2), (
         "a dashboard's history query got no answer: the legitimate path does not work")
     assert _history_replies(rover_01) == []  # a vehicle's query never reaches the recorder
-    for declared in (queryable, subscriber):
-        declared.undeclare()
+    undeclare_all([queryable, subscriber])
