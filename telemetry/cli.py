@@ -18,7 +18,7 @@ from telemetry.config import default_fleet_config_path, load_fleet_config
 from telemetry.console import Logs, run_console
 from telemetry.describe import describe_fleet
 from telemetry.errors import TelemetryError
-from telemetry.recorder.commands import add_history_parser, add_recover_parser
+from telemetry.recorder.commands import add_history_parser, add_recover_parser, add_replay_parser
 
 __all__ = ["main"]
 
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_acl_parser(commands)
     add_history_parser(commands)
     add_recover_parser(commands)
+    add_replay_parser(commands)
     return parser
 
 

@@ -4,6 +4,7 @@ flags, and the step from flags to the functions that do the work."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from dataclasses import replace
@@ -19,7 +20,7 @@ from telemetry.recorder.history_client import HistoryRequest, fetch_history, wri
 from telemetry.recorder.recover import recover_segment
 from telemetry.recorder.time_range import TimeRangeError, parse_duration_s, parse_time_range
 
-__all__ = ["add_history_parser", "add_recover_parser"]
+__all__ = ["add_history_parser", "add_recover_parser", "add_replay_parser"]
 
 _Commands = argparse._SubParsersAction
 
@@ -102,9 +103,53 @@ def run_recover(args: argparse.Namespace) -> int:
 
 def stop_on_signals() -> threading.Event:
     """An event set by SIGINT or SIGTERM, for commands that run until stopped."""
-    import signal
-
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     return stop
+
+
+def add_replay_parser(commands: _Commands[argparse.ArgumentParser]) -> None:
+    from telemetry.recorder.replay import DEFAULT_REPLAY_ROOT
+
+    replay = commands.add_parser(
+        "replay", allow_abbrev=False, help="put recorded MCAP segments back onto Zenoh or into ROS 2, timing kept",
+        description="Republish closed segments, merged in receive order, with the recorded gaps divided by --rate: "
+        "onto Zenoh as <key-root>/data/<region>/<vehicle>/<topic> with each sample's recorded sequence and latency, "
+        "or (--to ros) into ROS 2 topics of --domain, under /<vehicle> when several vehicles are replayed.",
+    )
+    replay.add_argument("files", nargs="+", type=Path, metavar="FILE.mcap")
+    replay.add_argument("--key-root", default=DEFAULT_REPLAY_ROOT,
+                        help=f"key root to put under (default {DEFAULT_REPLAY_ROOT}: never the live one)")
+    replay.add_argument("--rate", type=float, default=1.0, help="speed factor (default 1: as recorded)")
+    replay.add_argument("--start", metavar="TIME",
+                        help="first receive time: seconds from the recording's start (12.5) or RFC 3339")
+    replay.add_argument("--end", metavar="TIME", help="last receive time, like --start")
+    replay.add_argument("--loop", action="store_true", help="start again after the last sample, until Ctrl-C")
+    replay.add_argument("--to", choices=["zenoh", "ros"], default="zenoh", help="where to publish (default zenoh)")
+    replay.add_argument("--domain", type=int, metavar="N",
+                        help="with --to ros: the ROS domain id (default: ROS_DOMAIN_ID's)")
+    replay.add_argument("--wait-subscribers", type=float, default=0.0, metavar="S",
+                        help="wait up to S seconds for a subscriber on every key or topic before the first sample")
+    add_session_arguments(replay, default_mode="client")
+    replay.set_defaults(run=run_replay_command)
+
+
+def run_replay_command(args: argparse.Namespace) -> int:
+    from telemetry.recorder.replay import ReplayOptions, open_sources, recording_start_ns, resolve_time_ns, run_replay
+
+    sources = open_sources(args.files)
+    begin_ns = recording_start_ns(sources)
+    options = ReplayOptions(tuple(args.files), args.key_root, args.rate, resolve_time_ns(args.start, begin_ns),
+                            resolve_time_ns(args.end, begin_ns), args.loop, args.wait_subscribers)
+    stop = stop_on_signals()
+    if args.to == "ros":
+        from telemetry.ros.replay_ros import run_replay_ros  # imports rclpy: only when asked for
+
+        report = run_replay_ros(options, args.domain, stop, sources)
+    else:
+        report = run_replay(options, options_from_args(args), TypeStore.from_environment(), stop, sources)
+    timing = report.timing_error
+    print(f"replayed {report.samples} samples in {report.duration_s:.3f} s ({report.passes} passes); timing error "
+          f"p50 {timing.p50_us:.0f} µs, p99 {timing.p99_us:.0f} µs, max {timing.max_us:.0f} µs")
+    return 0

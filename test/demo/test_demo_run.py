@@ -58,7 +58,7 @@ def test_the_shipped_fleet_runs_headless_passes_and_leaves_no_process_behind(
 
     assert _finish(run) == 0, run.process.output()
     assert "PASSED: 12 streams within 5 % of their rate, nothing lost" in run.process.output()
-    assert len(run.pids()) == 10, run.pids()  # 3 routers, aggregator, 3 x (sensor_sim, zenoh_bridge)
+    assert len(run.pids()) == 11, run.pids()  # 3 routers, aggregator, recorder, 3 x (sensor_sim, zenoh_bridge)
     assert run.leftovers() == {}
     report = json.loads(status.read_text())
     assert report["ok"] is True and report["reasons"] == []
@@ -72,9 +72,13 @@ def test_the_shipped_fleet_runs_headless_passes_and_leaves_no_process_behind(
             assert 0.95 <= stream["rate_hz"] / stream["expected_hz"] <= 1.05, stream
             assert stream["lost_during_run"] == 0, stream
         assert streams["/imu"]["latency_p99_ms"] < 50  # loose: the exact figure is a benchmark's job
-    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == sorted(
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir() if p.is_file()) == sorted(
         f"{name.replace(' ', '-')}.log" for name in run.pids()
     )
+    # Recorded by default, into the run's folder: one closed segment per vehicle, and the fleet's stats.
+    recording = tmp_path / "logs" / "recording"
+    assert sorted(p.parent.name for p in recording.glob("vehicles/*/*/*.mcap")) == sorted(vehicles)
+    assert list(recording.glob("fleet/*.mcap")) and not list(recording.rglob("*.part"))
 
 
 def test_a_killed_sensor_sim_makes_its_vehicle_stale_and_the_run_fail_naming_it(
@@ -123,12 +127,12 @@ def test_ctrl_c_stops_every_process_the_demo_started(
     run = start_demo(processes, fleet_file, "--headless", "--duration", "120", log_dir=tmp_path / "logs")
     demos.append(run)
     run.process.wait_for_line("running for", timeout_s=60)
-    assert len(run.leftovers()) == 10
+    assert len(run.leftovers()) == 11
 
     run.process.send_signal(signal.SIGINT)
 
     assert _finish(run) == 130, run.process.output()
-    assert "stopped 10 processes" in run.process.output()
+    assert "stopped 11 processes" in run.process.output()
     assert run.leftovers() == {}
 
 
@@ -139,12 +143,12 @@ def test_the_interactive_demo_shows_the_fleet_on_the_dashboard_and_q_stops_every
     try:
         assert demo.read_until(b"fleet up: 3 vehicles", timeout_s=60), demo.screen[-3000:]
         pids = [int(pid) for pid in re.findall(rb"\(pid (\d+)\)", demo.screen)]
-        assert len(pids) == 10
+        assert len(pids) == 11
         assert demo.read_until(b"streams 12/12 ok", timeout_s=30), demo.screen[-3000:]
         demo.write(b"q")
         assert demo.process.wait(timeout=30) == 0
-        demo.read_until(b"stopped 10 processes", timeout_s=5)
-        assert b"stopped 10 processes" in demo.screen
+        demo.read_until(b"stopped 11 processes", timeout_s=5)
+        assert b"stopped 11 processes" in demo.screen
         assert [pid for pid in pids if alive(pid)] == []
     finally:
         demo.stop()
