@@ -21,7 +21,7 @@ from mcap.stream_reader import StreamReader
 from telemetry.recorder.layout import PART_SUFFIX
 from telemetry.recorder.segment import METADATA_NAME
 
-__all__ = ["RecordedSample", "file_metadata", "read_samples", "scan_records"]
+__all__ = ["RecordedSample", "count_samples", "file_metadata", "read_samples", "scan_records"]
 
 _log = logging.getLogger(__name__)
 
@@ -90,6 +90,11 @@ def _scan_samples(
             schemas[record.id] = record.name
         elif isinstance(record, Channel):
             channels[record.id] = record
+
+
+def count_samples(path: Path) -> int:
+    """How many samples of `path` can be read (a `.part` up to its first cut-off record)."""
+    return sum(1 for record in scan_records(path) if isinstance(record, Message))
 
 
 def file_metadata(path: Path) -> dict[str, str]:

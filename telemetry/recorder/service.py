@@ -337,7 +337,11 @@ def prepare_folder(folder: Path) -> list[str]:
     lines = []
     for segment in list_segments(folder):
         if segment.path.name.endswith(PART_SUFFIX):
-            saved = recover_segment(segment.path)
+            try:
+                saved = recover_segment(segment.path)
+            except TelemetryError as error:  # one unreadable file must not keep the fleet unrecorded
+                lines.append(f"left {segment.path} as it is: {error}")
+                continue
             lines.append(f"repaired {segment.path}: {saved.samples} samples saved in {saved.path.name}")
     return lines
 

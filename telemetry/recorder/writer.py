@@ -21,6 +21,7 @@ from pathlib import Path
 from telemetry.codec import TypeStore
 from telemetry.errors import TelemetryError
 from telemetry.fleet.vehicle_key import VehicleKey
+from telemetry.recorder.archive import count_samples
 from telemetry.recorder.layout import fleet_segment_path, list_segments, vehicle_segment_path
 from telemetry.recorder.recover import recover_segment
 from telemetry.recorder.retention import segments_to_delete
@@ -207,6 +208,10 @@ class Recording:
         except OSError:
             segment.abandon()
             self._needs_repair.append(segment.part)
+            # What was still in memory did not reach the disk: count it as dropped, not written.
+            lost = max(0, segment.samples - count_samples(segment.part))
+            self.counters.samples_written -= lost
+            self.counters.samples_dropped += lost
             raise
         self.counters.segments_closed += 1
 
