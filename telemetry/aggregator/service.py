@@ -204,9 +204,7 @@ def run(settings: ServiceSettings, options: SessionOptions, store: TypeStore, st
     Raises TelemetryError when the session cannot be configured or opened.
     """
     with BackgroundSession(options, name="aggregator") as link:
-        session = None
-        while session is None and not stop.is_set():
-            session = link.wait(0.2)
+        session = link.wait_or_stop(stop)
         if session is None:
             return 0
         service = AggregatorService(session, settings, store)

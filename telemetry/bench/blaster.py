@@ -116,9 +116,7 @@ def main() -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     with BackgroundSession(SessionOptions(mode="client", connect=(args.connect,)), name="blaster") as link:
-        session = None
-        while session is None and not stop.is_set():
-            session = link.wait(0.2)
+        session = link.wait_or_stop(stop)
         if session is None:
             return 0
         encoding = (

@@ -115,6 +115,14 @@ class BackgroundSession:
                 raise self._error
             return self._session
 
+    def wait_or_stop(self, stop: threading.Event) -> zenoh.Session | None:
+        """The session once open, or None when `stop` is set first (a process told to end while
+        it still waits for its router); raises the SessionError if opening failed."""
+        session = None
+        while session is None and not stop.is_set():
+            session = self.wait(0.2)
+        return session
+
     def close(self) -> None:
         """Close the session if it is open; an open still in progress closes itself when done."""
         with self._lock:

@@ -19,7 +19,6 @@ import heapq
 import logging
 import math
 import os
-import struct
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -28,12 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import zenoh
-from mcap.data_stream import ReadDataStream
 from mcap.exceptions import McapError
-from mcap.opcode import Opcode
 from mcap.reader import make_reader
-from mcap.records import Chunk
-from mcap.stream_reader import get_chunk_data_stream
 
 from telemetry.bridge.plan import starts_with_header
 from telemetry.codec import TypeStore
@@ -55,7 +50,6 @@ __all__ = [
     "ReplaySource",
     "SendSample",
     "ZenohOutlet",
-    "chunk_samples",
     "merged_samples",
     "open_sources",
     "play",
@@ -82,8 +76,6 @@ _NS_PER_S = 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: MCAP: every record starts with opcode (u8) and length (u64); a Message with channel id,
 #: sequence, log time and publish time before its data.
-_RECORD_PREFIX = struct.Struct("<BQ")
-_MESSAGE_HEAD = struct.Struct("<HIQQ")
 #: The gap between passes of a loop is the mean gap, and at least this.
 _MIN_LOOP_GAP_NS = 1_000_000
 
@@ -232,7 +224,7 @@ def merged_samples(
     """(source index, sample) of every source in [start_ns, end_ns], in receive-time order.
 
     Each file is read lazily by its chunk index, so memory stays at a few chunks per file."""
-    streams = [_indexed(index, chunk_samples(source.path, start_ns, end_ns))
+    streams = [_indexed(index, read_samples(source.path, None, start_ns, end_ns))
                for index, source in enumerate(sources)]
     return heapq.merge(*streams, key=lambda item: item[1].receive_ns)
 
@@ -240,50 +232,6 @@ def merged_samples(
 def _indexed(index: int, samples: Iterator[RecordedSample]) -> Iterator[tuple[int, RecordedSample]]:
     for sample in samples:
         yield index, sample
-
-
-def chunk_samples(path: Path, start_ns: int | None = None, end_ns: int | None = None) -> Iterator[RecordedSample]:
-    """A closed segment's samples received in [start_ns, end_ns], taken apart one at a time.
-
-    archive.read_samples would do, but the mcap library parses a whole chunk into objects at
-    once: 11-13 ms per 1 MiB chunk (measured here), so every 3 s a 1 kHz replay would stall
-    and put a dozen samples back to back. Here a chunk costs its decompression (0.4-0.7 ms)
-    and each sample one `struct` unpack. Samples come in file order, chunk by chunk, which is
-    receive order: the recorder writes them as they arrive. A file without chunk indexes is
-    read by archive.read_samples."""
-    with path.open("rb") as stream:
-        summary = make_reader(stream).get_summary()
-        if summary is None or not summary.chunk_indexes:
-            yield from read_samples(path, None, start_ns, end_ns)
-            return
-        channels = {cid: (channel.topic, summary.schemas[channel.schema_id].name
-                          if channel.schema_id in summary.schemas else "")
-                    for cid, channel in summary.channels.items()}
-        for index in sorted(summary.chunk_indexes, key=lambda i: i.chunk_start_offset):  # file order
-            if (end_ns is not None and index.message_start_time > end_ns) or (
-                    start_ns is not None and index.message_end_time < start_ns):
-                continue
-            stream.seek(index.chunk_start_offset + _RECORD_PREFIX.size)
-            records, size = get_chunk_data_stream(Chunk.read(ReadDataStream(stream)))
-            yield from _chunk_messages(records.read(size), channels, start_ns, end_ns)
-
-
-def _chunk_messages(
-    data: bytes, channels: dict[int, tuple[str, str]], start_ns: int | None, end_ns: int | None
-) -> Iterator[RecordedSample]:
-    low, high = -1 if start_ns is None else start_ns, 2**64 if end_ns is None else end_ns
-    offset, size = 0, len(data)
-    while offset < size:
-        opcode, length = _RECORD_PREFIX.unpack_from(data, offset)
-        body = offset + _RECORD_PREFIX.size
-        offset = body + length
-        if opcode != Opcode.MESSAGE:
-            continue
-        channel_id, sequence, log_time, publish_time = _MESSAGE_HEAD.unpack_from(data, body)
-        if low <= log_time <= high and channel_id in channels:
-            topic, ros_type = channels[channel_id]
-            yield RecordedSample(topic, ros_type, log_time, publish_time, sequence,
-                                 data[body + _MESSAGE_HEAD.size : offset])
 
 
 def _summary(path: Path) -> tuple[tuple[RecordedChannel, ...], int | None]:
@@ -463,9 +411,7 @@ def run_replay(
     sources = open_sources(options.files) if sources is None else sources
     keys = KeySpace(options.key_root)
     with BackgroundSession(session_options, name="replay") as link:
-        session = None
-        while session is None and not stop.is_set():
-            session = link.wait(0.2)
+        session = link.wait_or_stop(stop)
         if session is None:
             return ReplayReport(0, 0, 0.0, LatenessWindow(1).take(), stopped=True)
         outlet = ZenohOutlet(session, sources, keys, store)

@@ -428,9 +428,7 @@ def _serve(args: argparse.Namespace) -> int:
 def run(settings: RecorderSettings, options: SessionOptions, store: TypeStore, stop: threading.Event) -> int:
     """Open the session, record until `stop`, close every segment (also on errors)."""
     with BackgroundSession(options, name="recorder") as link:
-        session = None
-        while session is None and not stop.is_set():
-            session = link.wait(0.2)
+        session = link.wait_or_stop(stop)
         if session is None:
             return 0
         service = RecorderService(session, settings, store)

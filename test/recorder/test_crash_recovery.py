@@ -10,24 +10,22 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import zenoh
 from mcap.exceptions import McapError
 from mcap.reader import make_reader
 from rosbags.rosbag2 import Reader
+from support.paced_publisher import PacedPublisher
 from support.processes import ProcessGroup, free_port, wait_until
 from support.synthetic import IMU_TYPE, imu_payload_template, stamped_payload
 from support.zenoh_net import ClientSessions, start_router
 
 from telemetry.codec import TypeStore
-from telemetry.codec.attachment import pack_fields
 from telemetry.keys import KeySpace
 from telemetry.recorder.layout import PART_SUFFIX, closed_path, vehicle_segment_path
 from telemetry.recorder.segment import ChannelSpec, SegmentWriter
@@ -42,49 +40,6 @@ SAFE_AGE_NS = 1_000_000_000
 RECORDER = "crashy"
 _REPAIRED = re.compile(r"^recorder: repaired (?P<part>\S+): (?P<count>\d+) samples saved in (?P<name>\S+)$")
 _RECOVERED = re.compile(r"^(?P<file>\S+): (?P<count>\d+) samples on (?P<topics>\d+) topics saved in (?P<out>\S+)$")
-
-
-class PacedPublisher:
-    """Puts `payload(source_ns)` with a real attachment on `key` at `rate_hz` from a thread.
-
-    Deadlines are absolute (no drift); `send_ns[sequence - 1]` is when each sample was put."""
-
-    def __init__(self, session: zenoh.Session, key: str, ros_type: str, rate_hz: float,
-                 payload: Callable[[int], bytes]) -> None:
-        self._publisher = session.declare_publisher(
-            key, encoding=zenoh.Encoding.APPLICATION_CDR.with_schema(ros_type),
-            congestion_control=zenoh.CongestionControl.BLOCK, express=True)
-        self._period_ns = round(1e9 / rate_hz)
-        self._payload = payload
-        self.send_ns: list[int] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"publisher-{key}", daemon=True)
-
-    def start(self) -> PacedPublisher:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5.0)
-        self._publisher.undeclare()
-
-    @property
-    def sent(self) -> int:
-        return len(self.send_ns)
-
-    def _run(self) -> None:
-        next_ns = time.monotonic_ns()
-        while not self._stop.is_set():
-            wait_ns = next_ns - time.monotonic_ns()
-            if wait_ns > 0 and self._stop.wait(wait_ns / 1e9):
-                return
-            source_ns = time.time_ns()
-            sequence = len(self.send_ns) + 1
-            self._publisher.put(self._payload(source_ns),
-                                attachment=pack_fields(sequence, source_ns, time.time_ns(), True))
-            self.send_ns.append(source_ns)
-            next_ns += self._period_ns
 
 
 @dataclass(frozen=True)

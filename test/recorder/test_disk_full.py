@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -25,11 +24,11 @@ from pathlib import Path
 import pytest
 import zenoh
 from mcap.reader import make_reader
+from support.paced_publisher import PacedPublisher
 from support.processes import ChildProcess, ProcessGroup, free_port, poll_until
 from support.zenoh_net import ClientSessions, start_router
 
 from telemetry.codec import TypeStore
-from telemetry.codec.attachment import pack_fields
 from telemetry.codec.names import RECORDER_STATUS
 from telemetry.codec.stamp import stamp_to_ns
 from telemetry.fleet.vehicle_key import VehicleKey
@@ -70,45 +69,6 @@ def mounted_tmpfs(mount_point: Path, size_mib: int) -> Iterator[Path]:
 def small_disk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with mounted_tmpfs(tmp_path_factory.mktemp("small_disk"), DISK_MIB) as disk:
         yield disk
-
-
-class PacedPublisher:
-    """Puts `payload(source_ns)` with a real attachment on `key` at `rate_hz` from a thread.
-
-    Deadlines are absolute (no drift); `sent_s` holds each put's time.monotonic()."""
-
-    def __init__(self, session: zenoh.Session, key: str, ros_type: str, rate_hz: float,
-                 payload: Callable[[int], bytes]) -> None:
-        self._publisher = session.declare_publisher(
-            key, encoding=zenoh.Encoding.APPLICATION_CDR.with_schema(ros_type),
-            congestion_control=zenoh.CongestionControl.BLOCK, express=True)
-        self._period_ns = round(1e9 / rate_hz)
-        self._payload = payload
-        self.sent_s: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"publisher-{key}", daemon=True)
-
-    def start(self) -> PacedPublisher:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5.0)
-        self._publisher.undeclare()
-
-    def _run(self) -> None:
-        next_ns = time.monotonic_ns()
-        while not self._stop.is_set():
-            wait_ns = next_ns - time.monotonic_ns()
-            if wait_ns > 0 and self._stop.wait(wait_ns / 1e9):
-                return
-            source_ns = time.time_ns()
-            sequence = len(self.sent_s) + 1
-            self._publisher.put(self._payload(source_ns),
-                                attachment=pack_fields(sequence, source_ns, time.time_ns(), False))
-            self.sent_s.append(time.monotonic())
-            next_ns += self._period_ns
 
 
 def random_image_payload(store: TypeStore) -> Callable[[int], bytes]:
@@ -207,7 +167,7 @@ def full_disk_run(small_disk: Path) -> Iterator[FullDiskRun]:
         key = KeySpace().data(REGION, VEHICLE, TOPIC)
         live = watcher_session.declare_subscriber(key, lambda _sample: live_received_s.append(time.monotonic()))
         publisher = PacedPublisher(sessions.open(router.endpoint), key, IMAGE, RATE_HZ,
-                                   random_image_payload(store)).start()
+                                   random_image_payload(store), stamp_from_header=False).start()
         try:
             full = watcher.wait_for(lambda s: s.disk_full, 20.0, "saying disk_full")
             held = watcher.wait_for(lambda s: s.disk_full and s.at_s >= full.at_s + FULL_HOLD_S,
