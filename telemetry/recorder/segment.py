@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import logging
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from mcap.opcode import Opcode
+from mcap.records import MessageIndex
 from mcap.writer import CompressionType, IndexType, Writer
 
 from telemetry.codec import TypeStore
 from telemetry.errors import TelemetryError
 from telemetry.recorder.layout import closed_path, part_path
 
-__all__ = ["PROFILE", "ChannelSpec", "SegmentWriter", "qos_profiles_yaml"]
+__all__ = ["PROFILE", "ChannelSpec", "RawMessageWriter", "SegmentWriter", "qos_profiles_yaml"]
 
 _log = logging.getLogger(__name__)
 
@@ -67,6 +70,46 @@ def qos_profiles_yaml(reliable: bool, depth: int) -> str:
     )
 
 
+#: A Message record's opcode, length, channel id, sequence, log time and publish time.
+_MESSAGE_HEAD = struct.Struct("<BQHIQQ")
+_MESSAGE_FIELDS = _MESSAGE_HEAD.size - 9  # the record's length counts from the channel id
+
+
+class RawMessageWriter(Writer):
+    """The `mcap` library's writer with a faster `add_message` for raw bytes.
+
+    The library builds a Message object and writes its fields one `struct.pack` at a time:
+    ~6 µs of the ~8 µs a recorded sample cost (profiled here). This packs the record head in
+    one call into the same chunk buffer and keeps the same statistics and message index, so
+    the file is byte for byte what the library writes (test_recorder_units checks it). It
+    reaches the library's private state, so `mcap` is pinned in requirements.txt."""
+
+    def add_message(self, channel_id: int, log_time: int, data: bytes, publish_time: int, sequence: int = 0) -> None:
+        statistics = self._Writer__statistics  # type: ignore[attr-defined]
+        chunk = self._Writer__chunk_builder  # type: ignore[attr-defined]
+        if statistics.message_count == 0 or log_time < statistics.message_start_time:
+            statistics.message_start_time = log_time
+        if log_time > statistics.message_end_time:
+            statistics.message_end_time = log_time
+        statistics.channel_message_counts[channel_id] += 1
+        statistics.message_count += 1
+        if chunk.num_messages == 0 or log_time < chunk.message_start_time:
+            chunk.message_start_time = log_time
+        if log_time > chunk.message_end_time:
+            chunk.message_end_time = log_time
+        index = chunk.message_indices.get(channel_id)
+        if index is None:
+            index = chunk.message_indices[channel_id] = MessageIndex(channel_id=channel_id, records=[])
+        buffer = chunk.record_writer._buffer
+        index.records.append((log_time, buffer.tell()))
+        chunk.num_messages += 1
+        buffer.write(_MESSAGE_HEAD.pack(Opcode.MESSAGE, _MESSAGE_FIELDS + len(data), channel_id, sequence, log_time,
+                                        publish_time))
+        buffer.write(data)
+        if buffer.tell() > self._Writer__chunk_size:  # type: ignore[attr-defined]
+            self._Writer__finalize_chunk()  # type: ignore[attr-defined]
+
+
 class SegmentWriter:
     """One segment file: `write` samples, `flush` at least once a second, `close` to rename it.
 
@@ -83,7 +126,7 @@ class SegmentWriter:
         self._channels: dict[str, tuple[int, str]] = {}  # topic -> (channel id, ros type)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file: BinaryIO = self.part.open("wb")
-        self._writer = Writer(self._file, chunk_size=CHUNK_BYTES, compression=CompressionType.ZSTD,
+        self._writer: Writer = RawMessageWriter(self._file, chunk_size=CHUNK_BYTES, compression=CompressionType.ZSTD,
                               index_types=IndexType.ALL, use_statistics=True)
         self._writer.start(profile=PROFILE, library="telemetry recorder")
         self._writer.add_metadata(METADATA_NAME, metadata)

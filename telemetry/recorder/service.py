@@ -55,6 +55,8 @@ _log = logging.getLogger(__name__)
 #: What the callbacks may hold for the writer thread; beyond it samples are dropped and counted.
 MAX_PENDING = 500_000
 _WRITE_PERIOD_S = 0.02
+#: Arrivals written between two looks at the clock (flushes, status, retention): ~10-40 ms of work.
+_SLICE = 2000
 _RETENTION_PERIOD_S = 10.0
 #: The fleet file's topics: `/fleet` and `/<region>/<vehicle>/stats`.
 FLEET_TOPIC = "/fleet"
@@ -134,6 +136,7 @@ class RecorderService:
         self._status_key = settings.keys.recorder(settings.name)
         self._status_encoding = zenoh.Encoding.APPLICATION_CDR.with_schema(RECORDER_STATUS)
         self._last_status = (time.monotonic(), 0, 0)
+        self._next_status = self._next_retention = time.monotonic()
 
     def selectors(self) -> list[str]:
         keys, region = self._keys, self._settings.region
@@ -163,34 +166,38 @@ class RecorderService:
     # -- the writer thread ------------------------------------------------------------------
 
     def _write_loop(self) -> None:
-        next_status = next_retention = time.monotonic()
         while True:
             stopping = self._stop.wait(_WRITE_PERIOD_S)
-            try:
-                self._write_pending()
-                now = time.monotonic()
-                if now >= next_retention:
-                    self.recording.apply_retention(time.time())
-                    next_retention = now + _RETENTION_PERIOD_S
-                if now >= next_status:
-                    self._publish_status()
-                    next_status = now + self._settings.status_s
-            except Exception:  # noqa: BLE001 - the thread's boundary: log and keep recording
-                _log.exception("recorder: write pass failed")
+            arrivals, overflow = self._intake.drain()
+            self.recording.counters.samples_dropped += overflow
+            # In slices, with the periodic work between them: a backlog (a slow disk, a burst)
+            # never holds back the flushes, the status or a history query for long.
+            for start in range(0, max(len(arrivals), 1), _SLICE):
+                try:
+                    self._write(arrivals[start:start + _SLICE])
+                    self._periodic()
+                except Exception:  # noqa: BLE001 - the thread's boundary: log and keep recording
+                    _log.exception("recorder: write pass failed")
             if stopping:
                 with self.recording.lock:
                     self.recording.close_all()
                 self._publish_status()
                 return
 
-    def _write_pending(self) -> None:
-        arrivals, overflow = self._intake.drain()
-        recording = self.recording
-        with recording.lock:
-            recording.counters.samples_dropped += overflow
+    def _write(self, arrivals: list[_Arrival]) -> None:
+        with self.recording.lock:
             for arrival in arrivals:
                 self._write_one(*arrival)
-            recording.tick(time.time_ns())
+            self.recording.tick(time.time_ns())
+
+    def _periodic(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_retention:
+            self.recording.apply_retention(time.time())
+            self._next_retention = now + _RETENTION_PERIOD_S
+        if now >= self._next_status:
+            self._publish_status()
+            self._next_status = now + self._settings.status_s
 
     def _write_one(self, receive_ns: int, key: str, payload: bytes, attachment: bytes | None, encoding: str) -> None:
         stream = self._streams.get(key)

@@ -353,3 +353,28 @@ def test_a_bad_recording_section_is_an_error_naming_the_file_and_path(
 ) -> None:
     with pytest.raises(ConfigError, match=f"^{re.escape('fleet.yaml: ' + message)}$"):
         parse_recording(recording, store)
+
+
+def test_the_fast_raw_writer_writes_byte_for_byte_what_the_mcap_library_writes() -> None:
+    import io
+
+    from mcap.writer import Writer
+
+    from telemetry.recorder.segment import RawMessageWriter
+
+    def written(writer_class: type[Writer]) -> bytes:
+        out = io.BytesIO()
+        writer = writer_class(out, chunk_size=4096)  # small chunks: several chunks and their indexes
+        writer.start(profile="ros2", library="test")
+        schema = writer.register_schema("sensor_msgs/msg/Imu", "ros2msg", b"float64 x\n")
+        channels = [writer.register_channel(topic, "cdr", schema, {"k": "v"}) for topic in ("/a", "/b", "/c")]
+        for i in range(500):
+            # out-of-order log times too: the statistics and chunk bounds must track min and max
+            log_time = 1_000_000_000 + i * 1000 - (7000 if i % 17 == 0 else 0)
+            writer.add_message(channels[i % 3], log_time, bytes([i % 256]) * (i % 40), log_time - 500, i)
+            if i == 250:
+                writer.flush()
+        writer.finish()
+        return out.getvalue()
+
+    assert written(RawMessageWriter) == written(Writer)
