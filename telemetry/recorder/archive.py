@@ -66,9 +66,10 @@ def scan_records(path: Path) -> Iterator[McapRecord]:
 def read_samples(
     path: Path, topics: Collection[str] | None = None, start_ns: int | None = None, end_ns: int | None = None
 ) -> Iterator[RecordedSample]:
-    """Samples of `topics` (None: all) received in [start_ns, end_ns], in receive-time order."""
+    """Samples of `topics` (None: all) received in [start_ns, end_ns], in file order, which is
+    receive order: the recorder writes samples as they arrive."""
     if path.name.endswith(PART_SUFFIX):
-        yield from sorted(_scan_samples(path, topics, start_ns, end_ns), key=lambda s: s.receive_ns)
+        yield from _scan_samples(path, topics, start_ns, end_ns)
         return
     yield from _chunk_samples(path, topics, start_ns, end_ns)
 
@@ -86,7 +87,7 @@ def _chunk_samples(
     with path.open("rb") as stream:
         summary = make_reader(stream).get_summary()
         if summary is None or not summary.chunk_indexes:
-            yield from sorted(_scan_samples(path, topics, start_ns, end_ns), key=lambda s: s.receive_ns)
+            yield from _scan_samples(path, topics, start_ns, end_ns)
             return
         channels = {cid: (channel.topic, summary.schemas[channel.schema_id].name
                           if channel.schema_id in summary.schemas else "")

@@ -60,6 +60,7 @@ class History:
         self._store = store
         self._limits = limits
         self._stamped: dict[str, bool] = {}
+        self._encodings: dict[str, zenoh.Encoding] = {}
 
     def answer(self, query: zenoh.Query) -> None:
         """Reply to one query (on the history thread, never in a Zenoh callback)."""
@@ -81,7 +82,7 @@ class History:
                 if full and sample.receive_ns != last_ns:
                     query.reply_err(self._limit_message(asked, parameters, count, size, last_ns))
                     return
-                query.reply(found.key, sample.data, encoding=f"application/cdr;{sample.ros_type}",
+                query.reply(found.key, sample.data, encoding=self._encoding(sample.ros_type),
                             attachment=self._attachment(sample))
                 count += 1
                 size += len(sample.data)
@@ -133,6 +134,12 @@ class History:
                 continue  # a crashed one waiting for repair: `telemetry recover` reads it
             chosen.append(segment.path)
         return [path if path.exists() else closed_path(path) for path in chosen]
+
+    def _encoding(self, ros_type: str) -> zenoh.Encoding:
+        encoding = self._encodings.get(ros_type)
+        if encoding is None:
+            encoding = self._encodings[ros_type] = zenoh.Encoding.APPLICATION_CDR.with_schema(ros_type)
+        return encoding
 
     def _attachment(self, sample: RecordedSample) -> bytes:
         """The sample's attachment again: its sequence (as MCAP keeps it, modulo 2**32) and source
