@@ -42,6 +42,7 @@ from telemetry.net import BackgroundSession, SessionOptions
 from telemetry.net.declarations import undeclare_all
 from telemetry.recorder.archive import read_samples
 from telemetry.recorder.layout import list_segments
+from telemetry.recorder.replay import ReplayOptions, run_replay
 from telemetry.recorder.segment import ChannelSpec
 from telemetry.recorder.writer import Recording, SegmentLimits
 from telemetry.sim.sensors import IMU_TYPE
@@ -71,7 +72,7 @@ def run(duration_s: float, log_dir: Path | None = None, warmup_s: float = 3.0) -
             level_rows.append(row)
             if not row["kept_up"]:
                 break
-    fleet_row, history_row = _demo_fleet(duration_s, warmup_s, log_dir, store)
+    fleet_row, history_row, replay_row = _demo_fleet(duration_s, warmup_s, log_dir, store)
     best = {mode: max((r["written_per_s"] for r in level_rows if r["mode"] == mode and r["kept_up"]), default=0.0)
             for mode in ("single", "batched")}
     verdict = None if quick else True
@@ -93,7 +94,8 @@ def run(duration_s: float, log_dir: Path | None = None, warmup_s: float = 3.0) -
                "writer rows: in process on one core, no Zenoh: the cost of writing alone; the chosen writer is "
                "the `mcap` library's (rosbags' writer takes no publish_time or sequence per message)"],
         tables={"writer, in process, one core": writer_rows, "demo fleet with a recorder": [fleet_row],
-                "history query, one vehicle's /imu over the window": [history_row]},
+                "history query, one vehicle's /imu over the window": [history_row],
+                "replay of one vehicle's recording at rate 1 (|put time - recorded offset|)": [replay_row]},
     )
 
 
@@ -303,7 +305,7 @@ class _StatusWatch:
 
 
 def _demo_fleet(duration_s: float, warmup_s: float, log_dir: Path | None,
-                store: TypeStore) -> tuple[dict[str, Any], dict[str, Any]]:
+                store: TypeStore) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="bench-record-") as scratch, \
             BenchFleet(3, None if log_dir is None else log_dir / "demo-fleet") as net:
         net.start_routers()
@@ -327,7 +329,26 @@ def _demo_fleet(duration_s: float, warmup_s: float, log_dir: Path | None,
                      "recorder_cpu_pct": round(100 * cpu / span, 1),
                      "MB_per_s_data": round((last.bytes_written - first.bytes_written) / span / 1e6, 2),
                      "bytes_on_disk_per_sample": round(on_disk / max(1, last.samples_written), 1)}
-    return fleet_row, history
+        for vehicle in net.vehicles:
+            vehicle.process.send_signal(signal.SIGTERM)
+        recorder.process.send_signal(signal.SIGTERM)  # closes its segments: replay takes closed ones
+        recorder.process.wait(timeout=60)
+        replay = _replay(net, Path(scratch), store)
+    return fleet_row, history, replay
+
+
+def _replay(net: BenchFleet, folder: Path, store: TypeStore) -> dict[str, Any]:
+    """One vehicle's recording put back onto Zenoh (key root `replay`) at rate 1: how far each
+    put is from its recorded offset."""
+    vehicle = net.fleet.vehicles[0]
+    files = tuple(s.path for s in list_segments(folder) if s.closed and s.path.parent.name == vehicle.name)
+    options = ReplayOptions(files)
+    report = run_replay(options, SessionOptions(mode="client", connect=(net.cloud_endpoint,)), store,
+                        threading.Event())
+    timing = report.timing_error
+    return {"samples": report.samples, "duration_s": round(report.duration_s, 2),
+            "timing_error_p50_us": round(timing.p50_us, 1), "timing_error_p99_us": round(timing.p99_us, 1),
+            "timing_error_max_us": round(timing.max_us, 1)}
 
 
 def _history_query(net: BenchFleet, window_s: float) -> dict[str, Any]:
