@@ -35,6 +35,7 @@ from telemetry.bench.results import BenchResult, Target
 from telemetry.codec import TypeStore
 from telemetry.codec.batch import read_batch
 from telemetry.codec.names import RECORDER_STATUS
+from telemetry.codec.stamp import stamp_to_ns
 from telemetry.demo.plan import Part, PartKind, recorder_part, router_parts
 from telemetry.fleet.vehicle_key import VehicleKey
 from telemetry.keys import KeyKind, KeySpace
@@ -260,8 +261,8 @@ def pin_threads(pid: int, core: int) -> None:
 
 
 class _Status:
-    def __init__(self, at: float, message: Any) -> None:
-        self.at = at
+    def __init__(self, message: Any) -> None:
+        self.at = stamp_to_ns(message.stamp.sec, message.stamp.nanosec) / 1e9  # the recorder's clock: no arrival jitter
         self.samples_written = int(message.samples_written)
         self.samples_dropped = int(message.samples_dropped)
         self.bytes_written = int(message.bytes_written)
@@ -281,7 +282,7 @@ class _StatusWatch:
         self._subscriber = session.declare_subscriber(KeySpace().selector(KeyKind.RECORDER), self._on_status)
 
     def _on_status(self, sample: zenoh.Sample) -> None:
-        status = _Status(time.monotonic(), self._store.decode(RECORDER_STATUS, sample.payload.to_bytes()))
+        status = _Status(self._store.decode(RECORDER_STATUS, sample.payload.to_bytes()))
         with self._lock:
             self._latest = status
         self._fresh.set()
