@@ -11,7 +11,9 @@ something else (the dashboard) logs to a file instead.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,3 +68,12 @@ def run_console(prog: str, body: Callable[[], int | None], logs: Logs | None = S
         report_error(prog, error)
         return 1
     return 0 if status is None else int(status)
+
+
+def stop_on_signals() -> threading.Event:
+    """An event that SIGINT and SIGTERM set: how a process that runs until told to stop (a
+    supervisor's SIGTERM, a user's Ctrl-C) learns it should close its sessions and files."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 import time
@@ -29,7 +28,7 @@ from telemetry.aggregator.prober import Prober
 from telemetry.codec import TypeStore
 from telemetry.codec.names import FLEET_STATUS, VEHICLE_STATS
 from telemetry.config import FleetConfig, load_fleet_config
-from telemetry.console import run_console
+from telemetry.console import run_console, stop_on_signals
 from telemetry.errors import TelemetryError
 from telemetry.keys import KeyKind, KeySpace, validate_name
 from telemetry.net.declarations import undeclare_all
@@ -192,9 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     store = TypeStore.from_environment()
     settings, session_options = settings_from_args(args, store)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_on_signals()
     return run(settings, session_options, store, stop)
 
 

@@ -34,6 +34,7 @@ from telemetry.codec.attachment import (
 )
 from telemetry.codec.batch import BATCH_ENCODING, read_batch
 from telemetry.codec.names import SAMPLE_BATCH
+from telemetry.console import stop_on_signals
 from telemetry.demo.plan import Part, PartKind
 from telemetry.demo.supervisor import Child
 from telemetry.net import BackgroundSession, SessionOptions
@@ -112,9 +113,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main() -> int:
     args = _parser().parse_args()
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_on_signals()
     with BackgroundSession(SessionOptions(mode="client", connect=(args.connect,)), name="blaster") as link:
         session = link.wait_or_stop(stop)
         if session is None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import sys
 import threading
 import time
@@ -24,6 +23,7 @@ from typing import Any
 
 from telemetry.bench.mqtt_client import connected_client
 from telemetry.codec.attachment import ATTACHMENT_SIZE, pack_fields
+from telemetry.console import stop_on_signals
 from telemetry.sim.schedule import run_on_deadlines
 
 __all__ = ["main"]
@@ -50,9 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--size: must be >= {ATTACHMENT_SIZE} (the attachment), got {args.size}")
     if args.rate_hz <= 0:
         parser.error(f"--rate-hz: must be > 0, got {args.rate_hz:g}")
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_on_signals()
     padding = bytes(args.size - ATTACHMENT_SIZE)
     if args.transport == "mqtt":
         sent = publish_mqtt(args.port, args.topic, args.qos, padding, args.rate_hz, stop)

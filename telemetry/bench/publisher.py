@@ -13,7 +13,6 @@ and `publisher sent N` on SIGTERM.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
 import time
@@ -22,6 +21,7 @@ import zenoh
 
 from telemetry.codec.attachment import pack_fields
 from telemetry.config import shipped_file
+from telemetry.console import stop_on_signals
 from telemetry.net import BackgroundSession, SessionOptions
 from telemetry.sim.schedule import run_on_deadlines
 
@@ -39,9 +39,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_on_signals()
     options = SessionOptions(config_path=shipped_file("config/zenoh/vehicle.json5"), mode="client",
                              connect=(args.connect,))
     with BackgroundSession(options, name="publisher") as link:

@@ -134,9 +134,12 @@ def aggregator_part(fleet: FleetConfig, config_path: Path, zenoh_dir: Path | Non
 
 def recorder_part(fleet: FleetConfig, config_path: Path, folder: Path | None = None,
                   zenoh_dir: Path | None = None) -> Part:
-    """The fleet's recorder; `folder` overrides the config's `recording.folder` (the demo's run folder)."""
+    """The fleet's recorder; `folder` overrides the config's `recording.folder` (the demo's run folder).
+
+    It runs at a lower CPU priority (nice 10): beside the fleet on one machine, the live path
+    must not wait for recording, which has its own queue and catches up."""
     where = ("--folder", str(folder)) if folder is not None else ()
-    args = ("--config", str(config_path), *where, *_client_file(zenoh_dir, "recorder"))
+    args = ("--config", str(config_path), *where, "--nice", "10", *_client_file(zenoh_dir, "recorder"))
     return Part("recorder", PartKind.RECORDER, args)
 
 

@@ -4,14 +4,13 @@ flags, and the step from flags to the functions that do the work."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from dataclasses import replace
 from pathlib import Path
 
 from telemetry.codec import TypeStore
 from telemetry.config import load_fleet_config
+from telemetry.console import stop_on_signals
 from telemetry.errors import TelemetryError
 from telemetry.keys import KeySpace
 from telemetry.net.session import open_session
@@ -101,12 +100,6 @@ def run_recover(args: argparse.Namespace) -> int:
     return 0
 
 
-def stop_on_signals() -> threading.Event:
-    """An event set by SIGINT or SIGTERM, for commands that run until stopped."""
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    return stop
 
 
 def add_replay_parser(commands: _Commands[argparse.ArgumentParser]) -> None:

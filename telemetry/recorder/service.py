@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import queue
-import signal
 import sys
 import threading
 import time
@@ -33,7 +33,7 @@ from telemetry.codec.batch import is_batch, read_batch
 from telemetry.codec.names import RECORDER_STATUS, TIME
 from telemetry.codec.stamp import ns_to_stamp
 from telemetry.config import FleetConfig, RecordedStreams, load_fleet_config
-from telemetry.console import run_console
+from telemetry.console import run_console, stop_on_signals
 from telemetry.errors import TelemetryError
 from telemetry.fleet.vehicle_key import VehicleKey
 from telemetry.keys import KeyKind, KeySpace, ParsedKey, validate_name
@@ -369,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep-h", type=float, metavar="H", help="retention: delete segments older than this")
     parser.add_argument("--fsync", action="store_true", help="fsync every flush (power-loss safety; costs IO)")
     parser.add_argument("--no-stats", action="store_true", help="do not record the aggregator's stats")
+    parser.add_argument("--nice", type=int, default=0, metavar="N",
+                        help="lower this process's CPU priority by N (0-19): on a machine shared with the live "
+                        "path (routers, bridges, aggregator), recording should be the one that waits")
     parser.add_argument("--max-query-samples", type=int, default=HistoryLimits.max_samples, metavar="N",
                         help=f"most samples one history query gets (default {HistoryLimits.max_samples})")
     add_session_arguments(parser, default_mode="client")
@@ -424,11 +427,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     store = TypeStore.from_environment()
     settings, session_options = settings_from_args(args, store)
+    if not 0 <= args.nice <= 19:
+        raise TelemetryError(f"--nice: must be in 0..19, got {args.nice}")
+    os.nice(args.nice)
     for line in prepare_folder(settings.folder):
         print(f"recorder: {line}", flush=True)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_on_signals()
     return run(settings, session_options, store, stop)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
@@ -23,12 +24,15 @@ from rclpy.qos import (
 )
 from rclpy.utilities import ok, remove_ros_args, try_shutdown
 
+from telemetry.codec import normalize_type_name
+
 __all__ = [
     "EXECUTORS",
     "PublishingThread",
     "exit_process",
     "init_ros",
     "make_executor",
+    "message_class",
     "node_name",
     "qos_for",
     "spin_publishing_node",
@@ -169,3 +173,11 @@ def exit_process(code: int) -> NoReturn:
     sys.stderr.flush()
     os._exit(code)
 
+
+def message_class(ros_type: str) -> type | None:
+    """The generated rclpy class of `pkg/msg/Type`, or None when the package is not installed."""
+    package, _, name = normalize_type_name(ros_type).split("/")
+    try:
+        return getattr(importlib.import_module(f"{package}.msg"), name)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError):
+        return None

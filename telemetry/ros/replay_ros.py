@@ -32,8 +32,7 @@ from telemetry.config import MAX_ROS_DOMAIN_ID
 from telemetry.errors import TelemetryError
 from telemetry.recorder.archive import RecordedSample
 from telemetry.recorder.replay import ReplayOptions, ReplayReport, ReplaySource, open_sources, play
-from telemetry.ros.common import qos_for
-from telemetry.ros.zenoh_bridge import message_class
+from telemetry.ros.common import message_class, qos_for
 
 __all__ = ["RosOutlet", "qos_from_offered", "replay_topic_names", "run_replay_ros", "vehicle_namespace"]
 

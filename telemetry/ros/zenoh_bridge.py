@@ -13,7 +13,6 @@ router is up, and resumes by itself when one comes back.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import re
 import sys
@@ -49,6 +48,7 @@ from telemetry.ros.common import (
     exit_process,
     init_ros,
     make_executor,
+    message_class,
     node_name,
     qos_for,
     spin_until_shutdown,
@@ -77,15 +77,6 @@ class BridgeSettings:
     topic_pattern: re.Pattern[str] | None = None
     namespace: str = "/"
     executor: str = "lean"
-
-
-def message_class(ros_type: str) -> type | None:
-    """The generated rclpy class of `pkg/msg/Type`, or None when the package is not installed."""
-    package, _, name = normalize_type_name(ros_type).split("/")
-    try:
-        return getattr(importlib.import_module(f"{package}.msg"), name)  # type: ignore[no-any-return]
-    except (ImportError, AttributeError):
-        return None
 
 
 class ZenohBridgeNode(Node):
