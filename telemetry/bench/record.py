@@ -23,6 +23,7 @@ import signal
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -197,12 +198,7 @@ def _run_level(level: tuple[str, int, int], duration_s: float, warmup_s: float, 
         blasters = [net.start(blaster_part(net.cloud_endpoint, f"p{i}", half, streams, RATE_HZ,
                                            BATCH if mode == "batched" else 0), "blaster ready") for i in range(2)]
         try:
-            settle(warmup_s)
-            before_cpu = cpu_seconds(recorder.pid)
-            first = watch.latest(10.0)
-            time.sleep(duration_s)
-            last = watch.latest(10.0)
-            cpu = cpu_seconds(recorder.pid) - before_cpu
+            window = _measure(watch, recorder.pid, warmup_s, duration_s)
         except BaseException:
             watch.close()
             raise
@@ -214,14 +210,37 @@ def _run_level(level: tuple[str, int, int], duration_s: float, warmup_s: float, 
         recorder.process.send_signal(signal.SIGTERM)  # closes its segments
         recorder.process.wait(timeout=120)
         gaps = _sequence_gaps(Path(scratch))
-    span = max(1e-9, last.at - first.at)
-    written = (last.samples_written - first.samples_written) / span
+    span, cpu = window.span_s, window.cpu_s
+    written = (window.last.samples_written - window.first.samples_written) / span
     return {"mode": mode, "streams": 2 * half * streams, "offered_per_s": offered, "sent_per_s": round(sent),
             "written_per_s": round(written), "sent_total": sent_total, "lost_in_files": gaps,
             "dropped": final.samples_dropped,
             "kept_up": sent >= 0.99 * offered and written >= 0.98 * sent and gaps == 0 and final.samples_dropped == 0,
             "recorder_cpu_pct": round(100 * cpu / span, 1),
             "us_per_sample": round(1e6 * cpu / span / written, 2) if written else math.nan}
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The recorder's status at both ends of a measured window, and its CPU seconds in between."""
+
+    first: _Status
+    last: _Status
+    cpu_s: float
+
+    @property
+    def span_s(self) -> float:
+        return max(1e-9, self.last.at - self.first.at)
+
+
+def _measure(watch: _StatusWatch, pid: int, warmup_s: float, duration_s: float) -> _Window:
+    """After `warmup_s`, `duration_s` between two fresh statuses of the recorder `pid`."""
+    settle(warmup_s)
+    before = cpu_seconds(pid)
+    first = watch.latest(10.0)
+    time.sleep(duration_s)
+    last = watch.latest(10.0)
+    return _Window(first, last, cpu_seconds(pid) - before)
 
 
 def _sequence_gaps(folder: Path) -> int:
@@ -314,16 +333,11 @@ def _demo_fleet(duration_s: float, warmup_s: float, log_dir: Path | None,
         watch = _StatusWatch(net.cloud_endpoint, store)
         try:
             net.start_vehicles()
-            settle(warmup_s)
-            before = cpu_seconds(recorder.pid)
-            first = watch.latest(10.0)
-            time.sleep(duration_s)
-            last = watch.latest(10.0)
-            cpu = cpu_seconds(recorder.pid) - before
+            window = _measure(watch, recorder.pid, warmup_s, duration_s)
             history = _history_query(net, duration_s)
         finally:
             watch.close()
-        span = max(1e-9, last.at - first.at)
+        first, last, span, cpu = window.first, window.last, window.span_s, window.cpu_s
         samples = last.samples_written - first.samples_written
         on_disk = sum(s.size for s in list_segments(Path(scratch)))
         fleet_row = {"vehicles": 3, "samples_per_s": round(samples / span),
