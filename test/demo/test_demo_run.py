@@ -85,7 +85,8 @@ def test_a_killed_sensor_sim_makes_its_vehicle_stale_and_the_run_fail_naming_it(
     processes: ProcessGroup, demos: list[DemoRun], fleet_file: Path, tmp_path: Path
 ) -> None:
     status = tmp_path / "status.json"
-    run = start_demo(processes, fleet_file, "--headless", "--duration", "12", "--json", str(status),
+    # No recorder: staleness does not involve it, and a slow host has a quarter of a core less to spare.
+    run = start_demo(processes, fleet_file, "--headless", "--duration", "12", "--json", str(status), "--no-record",
                      log_dir=tmp_path / "logs")
     demos.append(run)
     run.process.wait_for_line("running for", timeout_s=60)
@@ -99,7 +100,8 @@ def test_a_killed_sensor_sim_makes_its_vehicle_stale_and_the_run_fail_naming_it(
     report = json.loads(status.read_text())
     assert report["ok"] is False
     assert "eu-west/rover-01: stale: its token is there but no data arrives" in report["reasons"]
-    assert all("rover-01" in reason for reason in report["reasons"]), report["reasons"]
+    others = [reason for reason in report["reasons"] if "rover-01" not in reason]
+    assert others == [], "\n".join(others)  # whole lines: pytest cuts a long list's repr short
     vehicles = _vehicles(report)
     assert vehicles["rover-01"]["status"] == "stale"
     for name in ("rover-02", "rover-03"):  # the rest kept running
