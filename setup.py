@@ -58,6 +58,7 @@ setup(
             "aggregator = telemetry.aggregator.service:main",
             "dashboard = telemetry.dashboard.cli:main",
             "recorder = telemetry.recorder.service:main",
+            "rmw_zenoh_sim = telemetry.sim.rmw_zenoh_node:main",
         ],
     },
 )

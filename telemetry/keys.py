@@ -12,6 +12,11 @@ in DESIGN.md ("Key space") lives in one place:
     <root>/health/<region>/<vehicle>                 the bridge's own counters, per hop
     <root>/fleet                                     aggregator output for the fleet
 
+Vehicles that run rmw_zenoh keep rmw_zenoh's own keys (`<domain>/<topic>/<dds type>/<hash>`,
+liveliness `@ros2_lv/<domain>/...`; telemetry/codec/rmw_zenoh.py reads them): `RmwZenohMap`
+says which configured vehicle and which of its topics such a key is, so no consumer
+parses those keys by itself.
+
 The root is `telemetry` unless configured (it may have several chunks, `fleet/telemetry`).
 Names are checked when a key is built, so a bad region or vehicle in a config fails at
 start-up with a message that names it, instead of producing a key Zenoh rejects later or,
@@ -22,9 +27,11 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from telemetry.errors import KeyExprError
+from telemetry.codec.rmw_zenoh import EntityKind, LivelinessToken, data_selector, liveliness_selector, parse_data_key
+from telemetry.errors import CodecError, KeyExprError
 
 __all__ = [
     "DEFAULT_ROOT",
@@ -32,7 +39,11 @@ __all__ = [
     "KeyKind",
     "KeySpace",
     "ParsedKey",
+    "RmwStream",
+    "RmwZenohMap",
+    "RmwZenohVehicle",
     "key_to_topic",
+    "namespace_name",
     "topic_to_key",
     "validate_name",
 ]
@@ -159,6 +170,17 @@ def key_to_topic(chunks: str) -> str:
     if problem is not None:
         raise KeyExprError(f"topic chunks {chunks!r}: {problem}")
     return "/" + chunks
+
+
+def namespace_name(namespace: str) -> str:
+    """A ROS namespace in its absolute form: `/` for none, `robot1` or `/robot1/` -> `/robot1`."""
+    stripped = namespace.strip("/")
+    if not stripped:
+        return "/"
+    problem = _topic_chunks_problem(stripped)
+    if problem is not None:
+        raise KeyExprError(f"namespace {namespace!r}: {problem}")
+    return "/" + stripped
 
 
 def _validate_root(root: str) -> None:
@@ -309,3 +331,83 @@ def _refuse_extra(chunks: list[str], after: str) -> None:
     """Raise if a key goes on past the point where its kind ends."""
     if chunks:
         raise KeyExprError(f"unexpected chunks {'/'.join(chunks)!r} after {after}")
+
+
+@dataclass(frozen=True)
+class RmwZenohVehicle:
+    """A vehicle whose nodes run rmw_zenoh: its name, and the ROS domain and namespace its keys carry."""
+
+    region: str
+    vehicle: str
+    domain_id: int
+    namespace: str = "/"
+
+
+@dataclass(frozen=True)
+class RmwStream:
+    """An rmw_zenoh data key taken apart: whose stream it is, under which topic, of which type."""
+
+    parsed: ParsedKey  # kind DATA, the topic relative to the vehicle's namespace
+    ros_type: str
+
+
+class RmwZenohMap:
+    """(domain, namespace, topic) <-> (region, vehicle, topic) for the fleet's rmw_zenoh vehicles.
+
+    A topic belongs to the vehicle of its domain whose namespace is its longest prefix, the
+    way ROS resolves names: with vehicles at `/` and `/robot1` in domain 0, `/robot1/imu` is
+    the second's `/imu` and `/imu` the first's. Two vehicles on the same domain and namespace
+    are refused by the config (telemetry/config/fleet.py), so every key has one owner."""
+
+    def __init__(self, vehicles: Iterable[RmwZenohVehicle]) -> None:
+        self._by_domain: dict[int, list[RmwZenohVehicle]] = {}
+        for vehicle in vehicles:
+            validate_name(vehicle.region, "region")
+            validate_name(vehicle.vehicle, "vehicle")
+            self._by_domain.setdefault(vehicle.domain_id, []).append(vehicle)
+        for members in self._by_domain.values():  # longest namespace first: the first prefix found wins
+            members.sort(key=lambda v: len(v.namespace), reverse=True)
+
+    def __bool__(self) -> bool:
+        return bool(self._by_domain)
+
+    def vehicles(self) -> list[RmwZenohVehicle]:
+        return [v for members in self._by_domain.values() for v in members]
+
+    def data_selectors(self) -> list[str]:
+        """One key expression per vehicle, matching its data keys and nothing of another domain."""
+        return sorted({data_selector(v.domain_id, v.namespace) for v in self.vehicles()})
+
+    def liveliness_selectors(self) -> list[str]:
+        """One per domain: rmw_zenoh's graph tokens of every node there."""
+        return [liveliness_selector(domain) for domain in sorted(self._by_domain)]
+
+    def owner(self, domain_id: int, topic: str) -> tuple[RmwZenohVehicle, str] | None:
+        """The vehicle whose stream a fully qualified `topic` of `domain_id` is, and the topic
+        as that vehicle's (namespace removed); None when no configured vehicle owns it."""
+        for vehicle in self._by_domain.get(domain_id, ()):
+            if vehicle.namespace == "/":
+                return vehicle, topic
+            prefix = vehicle.namespace + "/"
+            if topic.startswith(prefix):
+                return vehicle, topic[len(prefix) - 1:]
+        return None
+
+    def stream(self, key: str) -> RmwStream | None:
+        """A data key's stream; None when it is not an rmw_zenoh data key or nobody configured owns it."""
+        try:
+            data = parse_data_key(key)
+            owner = self.owner(data.domain_id, data.topic)
+            if owner is None:
+                return None
+            vehicle, topic = owner
+            return RmwStream(ParsedKey(KeyKind.DATA, vehicle.region, vehicle.vehicle, key_to_topic(topic[1:])),
+                             data.ros_type)
+        except (CodecError, KeyExprError):
+            return None
+
+    def publisher(self, token: LivelinessToken) -> tuple[RmwZenohVehicle, str] | None:
+        """The vehicle a publisher's token belongs to and its topic; None for other tokens."""
+        if token.kind is not EntityKind.PUBLISHER or token.topic is None:
+            return None
+        return self.owner(token.domain_id, token.topic)

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from telemetry.codec.rmw_zenoh import parse_token
 from telemetry.errors import KeyExprError
 from telemetry.keys import (
     DEFAULT_ROOT,
@@ -13,7 +14,10 @@ from telemetry.keys import (
     KeyKind,
     KeySpace,
     ParsedKey,
+    RmwZenohMap,
+    RmwZenohVehicle,
     key_to_topic,
+    namespace_name,
     topic_to_key,
     validate_name,
 )
@@ -368,3 +372,60 @@ def test_zenoh_accepts_every_built_key_and_the_selectors_match_what_they_should(
     assert matches(space.selector(KeyKind.ALIVE, "eu"), here[1])
     assert not matches(space.selector(KeyKind.ALIVE, "eu"), elsewhere[1])
     assert not matches(space.selector(KeyKind.ALIVE), here[0])
+
+
+# --- rmw_zenoh vehicles ----------------------------------------------------------------------------
+
+IMU_KEY_TAIL = "sensor_msgs::msg::dds_::Imu_/RIHS01_7d9a00ff131080897a5ec7e26e315954b8eae3353c3f995c55faf71574000b5b"
+RMW_FLEET = RmwZenohMap([
+    RmwZenohVehicle("eu-west", "base", 0),
+    RmwZenohVehicle("eu-west", "robot-01", 0, "/robot1"),
+    RmwZenohVehicle("us-east", "robot-02", 5, "/fleet/robot2"),
+])
+
+
+@pytest.mark.parametrize(
+    ("key", "owner"),
+    [
+        (f"0/robot1/imu/{IMU_KEY_TAIL}", ("eu-west", "robot-01", "/imu")),
+        (f"0/robot1x/imu/{IMU_KEY_TAIL}", ("eu-west", "base", "/robot1x/imu")),  # a prefix of a name is no namespace
+        (f"0/imu/{IMU_KEY_TAIL}", ("eu-west", "base", "/imu")),
+        (f"5/fleet/robot2/imu/data/{IMU_KEY_TAIL}", ("us-east", "robot-02", "/imu/data")),
+    ],
+)
+def test_an_rmw_zenoh_key_belongs_to_the_vehicle_of_its_longest_namespace(key: str, owner: tuple[str, ...]) -> None:
+    stream = RMW_FLEET.stream(key)
+    assert stream is not None
+    assert (stream.parsed.kind, stream.parsed.region, stream.parsed.vehicle, stream.parsed.topic) == (KeyKind.DATA,
+                                                                                                    *owner)
+    assert stream.ros_type == "sensor_msgs/msg/Imu"
+
+
+@pytest.mark.parametrize("key", [f"5/robot9/imu/{IMU_KEY_TAIL}", f"9/imu/{IMU_KEY_TAIL}", "telemetry/data/a/b/imu",
+                                 "0/imu/not_a_type/h"])
+def test_a_key_no_configured_vehicle_owns_maps_to_none(key: str) -> None:
+    assert RMW_FLEET.stream(key) is None
+
+
+def test_the_map_subscribes_per_vehicle_and_watches_tokens_per_domain() -> None:
+    assert RMW_FLEET.data_selectors() == ["0/**", "0/robot1/**", "5/fleet/robot2/**"]
+    assert RMW_FLEET.liveliness_selectors() == ["@ros2_lv/0/**", "@ros2_lv/5/**"]
+    assert not RmwZenohMap([])
+
+
+def test_a_publishers_token_maps_to_its_vehicle_and_a_nodes_to_none() -> None:
+    publisher = parse_token(
+        f"@ros2_lv/5/z/0/3/MP/%/%fleet%robot2/imu_node/%fleet%robot2%imu/{IMU_KEY_TAIL}/2::,5:,:,:,,")
+    owner = RMW_FLEET.publisher(publisher)
+    assert owner is not None and (owner[0].vehicle, owner[1]) == ("robot-02", "/imu")
+    assert RMW_FLEET.publisher(parse_token("@ros2_lv/5/z/0/0/NN/%/%fleet%robot2/imu_node")) is None
+
+
+@pytest.mark.parametrize(("given", "absolute"), [("/", "/"), ("", "/"), ("robot1", "/robot1"), ("/a/b/", "/a/b")])
+def test_a_namespace_is_kept_in_its_absolute_form(given: str, absolute: str) -> None:
+    assert namespace_name(given) == absolute
+
+
+def test_a_namespace_ros_would_refuse_is_a_key_error() -> None:
+    with pytest.raises(KeyExprError, match="namespace '/1robot': chunk '1robot' must not start with a digit"):
+        namespace_name("/1robot")

@@ -7,6 +7,12 @@ never decodes anything. A SampleBatch (on the same key, no attachment, its encod
 so) has its head kept and decoded on the tick. The bridges' health reports are kept whole
 for the tick.
 
+A vehicle on rmw_zenoh sends its own 33-byte attachment (sequence, source time, publisher
+GID) on its own keys; `on_rmw_data` translates each into the fleet's 32-byte layout on
+arrival (its `header.stamp` as the source time where the type has a header, rmw_zenoh's
+timestamp as the send time), so from the inbox on such a stream is one like any other.
+Its publishers' liveliness tokens say whether it is present.
+
 Everything the callbacks fill is swapped out under one lock by `Ingest.drain()`.
 """
 
@@ -16,17 +22,20 @@ import struct
 import threading
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
-from telemetry.codec.attachment import ATTACHMENT_DTYPE, ATTACHMENT_SIZE
+from telemetry.codec.attachment import ATTACHMENT_DTYPE, ATTACHMENT_SIZE, pack_fields
 from telemetry.codec.batch import batch_head, is_batch
-from telemetry.errors import KeyExprError
+from telemetry.codec.rmw_zenoh import parse_token, unpack_attachment_fields
+from telemetry.codec.stamp import header_stamp_ns
+from telemetry.errors import CodecError, KeyExprError
 from telemetry.fleet.vehicle_key import VehicleKey
-from telemetry.keys import KeyKind, KeySpace, ParsedKey, validate_name
+from telemetry.keys import KeyKind, KeySpace, ParsedKey, RmwZenohMap, validate_name
 
 __all__ = ["BadInput", "HealthReport", "Inbox", "Ingest", "parse_attachments"]
 
@@ -72,6 +81,9 @@ class Inbox:
     #: did not parse as a batch and is kept whole, for the tick to count as bad input.
     batches: list[tuple[int, bytes, int | None]] = field(default_factory=list)
     ros_type: str = ""
+    #: rmw_zenoh streams only: the source time is the payload's header.stamp (else rmw_zenoh's
+    #: timestamp).
+    stamp_from_header: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,8 +114,12 @@ def parse_attachments(raw: bytes | bytearray) -> np.ndarray:
 class Ingest:
     """Zenoh callbacks for data, batches and liveliness; `drain()` hands their work over."""
 
-    def __init__(self, keys: KeySpace) -> None:
+    def __init__(self, keys: KeySpace, rmw_zenoh: RmwZenohMap | None = None,
+                 starts_with_header: Callable[[str], bool] = lambda ros_type: False) -> None:
         self._keys = keys
+        self._rmw_zenoh = rmw_zenoh or RmwZenohMap(())
+        self._starts_with_header = starts_with_header
+        self._publishers: dict[VehicleKey, set[str]] = {}  # rmw_zenoh vehicle -> its live publisher tokens
         self._lock = threading.Lock()
         self._inboxes: dict[str, Inbox] = {}  # by the stream's data key
         self._parsed: dict[str, ParsedKey | None] = {}  # any key seen -> its parse (None: bad)
@@ -170,6 +186,60 @@ class Ingest:
             self._pending_batch_bytes += kept_bytes
             inbox.batches.append((receive_ns, payload, data_len))
 
+    def on_rmw_data(self, sample: Any) -> None:
+        """A sample of an rmw_zenoh vehicle, on its own key: its attachment is translated here."""
+        receive_ns = time.time_ns()
+        key = str(sample.key_expr)
+        with self._lock:
+            inbox = self._inboxes.get(key)
+            if inbox is None:
+                inbox = self._new_rmw_inbox(key)
+                if inbox is None:
+                    return
+            attachment = sample.attachment
+            if attachment is None:
+                self._count(inbox.parsed, BadInput.NO_ATTACHMENT)
+                return
+            payload = sample.payload.to_bytes()
+            try:
+                # The GID is not kept: a restarted node is a new publisher numbering from 1
+                # again, which the sequence tracker counts as a restart, not as loss.
+                sequence, sent_ns, _gid = unpack_attachment_fields(attachment.to_bytes())
+                source_ns = header_stamp_ns(payload) if inbox.stamp_from_header else sent_ns
+                translated = pack_fields(sequence, source_ns, sent_ns, inbox.stamp_from_header)
+            except CodecError:
+                self._count(inbox.parsed, BadInput.BAD_ATTACHMENT)
+                return
+            if self._pending_samples >= MAX_PENDING_SAMPLES:
+                self._count(inbox.parsed, BadInput.OVERLOAD)
+                return
+            self._pending_samples += 1
+            inbox.attachments += translated
+            inbox.receive_ns.append(receive_ns)
+            inbox.size.append(len(payload))
+
+    def on_rmw_liveliness(self, sample: Any) -> None:
+        """An rmw_zenoh node's graph token: a vehicle is present while one of its publishers is."""
+        now_ns = time.time_ns()
+        key = str(sample.key_expr)
+        try:
+            owner = self._rmw_zenoh.publisher(parse_token(key))
+        except CodecError:
+            return
+        if owner is None:
+            return
+        vehicle = VehicleKey(owner[0].region, owner[0].vehicle)
+        alive = str(sample.kind).upper().endswith("PUT")
+        with self._lock:
+            live = self._publishers.setdefault(vehicle, set())
+            was_present = bool(live)
+            if alive:
+                live.add(key)
+            else:
+                live.discard(key)
+            if bool(live) != was_present:
+                self._presence.append((vehicle.region, vehicle.vehicle, bool(live), now_ns))
+
     def on_liveliness(self, sample: Any) -> None:
         """A vehicle's token appeared (PUT) or went away (DELETE)."""
         now_ns = time.time_ns()
@@ -202,7 +272,8 @@ class Ingest:
         with self._lock:
             drained = Drained(self._inboxes, self._bad, self._presence, self._health)
             self._inboxes = {
-                key: Inbox(inbox.parsed, ros_type=inbox.ros_type) for key, inbox in drained.inboxes.items()
+                key: Inbox(inbox.parsed, ros_type=inbox.ros_type, stamp_from_header=inbox.stamp_from_header)
+                for key, inbox in drained.inboxes.items()
             }
             self._bad, self._presence, self._health = {}, [], []
             self._pending_samples = self._pending_batch_bytes = 0
@@ -234,6 +305,22 @@ class Ingest:
         # A batch names its samples' type inside it; a sample, as its encoding's schema.
         ros_type = "" if is_batch(encoding) else encoding.partition(";")[2]
         inbox = Inbox(parsed, ros_type=ros_type)
+        self._inboxes[key] = inbox
+        return inbox
+
+    def _new_rmw_inbox(self, key: str) -> Inbox | None:
+        if key in self._parsed:  # seen, and owned by no configured vehicle
+            return None
+        stream = self._rmw_zenoh.stream(key)
+        if stream is None:
+            # Another robot's topic in the same domain, or a key that is not rmw_zenoh's: not
+            # ours to judge, but remembered so the next sample costs one lookup.
+            if len(self._parsed) >= _MAX_REMEMBERED_KEYS:
+                self._parsed = {k: v for k, v in self._parsed.items() if v is not None}
+            self._parsed[key] = None
+            return None
+        inbox = Inbox(stream.parsed, ros_type=stream.ros_type,
+                      stamp_from_header=self._starts_with_header(stream.ros_type))
         self._inboxes[key] = inbox
         return inbox
 

@@ -5,6 +5,10 @@ thread drains what they recorded into the engine (telemetry/aggregator/engine.py
 numpy), publishes each vehicle's msg/VehicleStats and the msg/FleetStatus, and keeps the
 latest of each to answer queries. Catalogue and clock queries run on the prober's thread.
 
+Vehicles on rmw_zenoh (`source: rmw_zenoh` in the fleet config, which the aggregator then
+needs) are heard on their own keys and graph tokens, mapped by keys.py's RmwZenohMap; they
+have no catalogue or clock queryable, so the prober leaves them alone.
+
     aggregator -e tcp/127.0.0.1:7447 [--config config/fleet.yaml] [--region eu-west]
 """
 
@@ -25,12 +29,13 @@ import zenoh
 from telemetry.aggregator.engine import EngineSettings, FleetEngine
 from telemetry.aggregator.ingest import Ingest
 from telemetry.aggregator.prober import Prober
+from telemetry.bridge.plan import starts_with_header
 from telemetry.codec import TypeStore
 from telemetry.codec.names import FLEET_STATUS, VEHICLE_STATS
-from telemetry.config import FleetConfig, load_fleet_config
+from telemetry.config import FleetConfig, load_fleet_config, rmw_zenoh_map
 from telemetry.console import run_console, stop_on_signals
 from telemetry.errors import TelemetryError
-from telemetry.keys import KeyKind, KeySpace, validate_name
+from telemetry.keys import KeyKind, KeySpace, RmwZenohMap, validate_name
 from telemetry.net.declarations import undeclare_all
 from telemetry.net.session import BackgroundSession
 from telemetry.net.session_flags import add_session_arguments, options_from_args
@@ -47,6 +52,7 @@ class ServiceSettings:
     region: str | None = None
     tick_s: float = 0.5
     engine: EngineSettings = field(default_factory=EngineSettings)
+    rmw_zenoh: RmwZenohMap = field(default_factory=lambda: RmwZenohMap(()))
 
 
 class AggregatorService:
@@ -56,7 +62,8 @@ class AggregatorService:
         self._session = session
         self._settings = settings
         self._keys = settings.keys
-        self._ingest = Ingest(settings.keys)
+        self._ingest = Ingest(settings.keys, settings.rmw_zenoh, lambda ros_type: starts_with_header(store, ros_type))
+        self._unprobed = {(v.region, v.vehicle) for v in settings.rmw_zenoh.vehicles()}
         self._engine = FleetEngine(store, settings.engine, settings.region, aggregator_id=str(session.info.zid()))
         self._prober = Prober(session, settings.keys)
         self._declared: list[Any] = []
@@ -77,6 +84,12 @@ class AggregatorService:
             session.declare_queryable(keys.selector(KeyKind.STATS, region), self._answer_stats),
             session.declare_queryable(keys.fleet(), self._answer_fleet),
         ]
+        rmw_zenoh = self._settings.rmw_zenoh
+        self._declared += [session.declare_subscriber(s, self._ingest.on_rmw_data) for s in rmw_zenoh.data_selectors()]
+        self._declared += [
+            session.liveliness().declare_subscriber(s, self._ingest.on_rmw_liveliness, history=True)
+            for s in rmw_zenoh.liveliness_selectors()
+        ]
         self._prober.start()
         _log.info("aggregating %s (window %g s, tick %g s)",
                   keys.selector(KeyKind.DATA, region), self._settings.engine.window_s, self._settings.tick_s)
@@ -86,7 +99,8 @@ class AggregatorService:
         now_ns = time.time_ns() if now_ns is None else now_ns
         self._engine.ingest(self._ingest.drain(), now_ns)
         for region, vehicle in self._engine.vehicles_to_probe():
-            self._prober.probe_soon(region, vehicle)
+            if (region, vehicle) not in self._unprobed:
+                self._prober.probe_soon(region, vehicle)
         snapshot = self._engine.snapshot(now_ns, self._prober.catalogue, self._prober.clock)
         for region, vehicle in snapshot.evicted:
             self._prober.forget(region, vehicle)
@@ -180,7 +194,8 @@ def settings_from_args(args: argparse.Namespace, store: TypeStore) -> tuple[Serv
     if fleet is not None and not session.connect and session.config_path is None:
         session = replace(session, connect=fleet.cloud.listen)
     engine = EngineSettings(window_s=args.window, evict_after_s=args.evict_after, expected_hz=expected_rates(fleet))
-    return ServiceSettings(keys, region, args.tick, engine), session
+    rmw_zenoh = rmw_zenoh_map(fleet, region) if fleet is not None else RmwZenohMap(())
+    return ServiceSettings(keys, region, args.tick, engine, rmw_zenoh), session
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from telemetry.config.fleet import (
     default_fleet_config_path,
     load_fleet_config,
     parse_fleet_config,
+    rmw_zenoh_map,
 )
 from telemetry.config.model import (
     AlertThresholds,
@@ -26,6 +27,7 @@ from telemetry.config.model import (
     RouterConfig,
     StreamConfig,
     VehicleConfig,
+    VehicleSource,
 )
 from telemetry.config.shipped import shipped_file
 from telemetry.errors import ConfigError
@@ -44,8 +46,10 @@ __all__ = [
     "RouterConfig",
     "StreamConfig",
     "VehicleConfig",
+    "VehicleSource",
     "default_fleet_config_path",
     "load_fleet_config",
     "parse_fleet_config",
+    "rmw_zenoh_map",
     "shipped_file",
 ]

@@ -25,6 +25,7 @@ from telemetry.config.model import (
     RouterConfig,
     StreamConfig,
     VehicleConfig,
+    VehicleSource,
 )
 from telemetry.config.recording import parse_recording
 from telemetry.config.shipped import shipped_file
@@ -44,7 +45,16 @@ from telemetry.config.yaml_fields import (
     positive,
 )
 from telemetry.errors import CodecError, ConfigError
-from telemetry.keys import DEFAULT_ROOT, KeySpace, key_to_topic, topic_to_key, validate_name
+from telemetry.keys import (
+    DEFAULT_ROOT,
+    KeySpace,
+    RmwZenohMap,
+    RmwZenohVehicle,
+    key_to_topic,
+    namespace_name,
+    topic_to_key,
+    validate_name,
+)
 
 __all__ = [
     "MAX_BATCH_MS",
@@ -52,6 +62,7 @@ __all__ = [
     "default_fleet_config_path",
     "load_fleet_config",
     "parse_fleet_config",
+    "rmw_zenoh_map",
 ]
 
 #: ROS 2 maps a domain id to DDS ports; above 232 the ports leave the valid range.
@@ -122,7 +133,7 @@ class _FleetContext(Context):
 _TOP_REQUIRED = ("cloud", "regions", "vehicles")
 _TOP_OPTIONAL = ("key_root", "defaults", "alerts", "recording")
 _VEHICLE_REQUIRED = ("name", "region", "ros_domain_id")
-_VEHICLE_OPTIONAL = ("streams",)
+_VEHICLE_OPTIONAL = ("streams", "source", "namespace")
 _STREAM_REQUIRED = ("topic", "type", "rate_hz")
 _STREAM_OPTIONAL = ("priority", "max_rate_hz", "batch_ms", "queue_depth", "reliable")
 
@@ -222,10 +233,22 @@ def _vehicles(
     vehicles: list[VehicleConfig] = []
     names: dict[object, str] = {}
     domains: dict[tuple[str, int], VehicleConfig] = {}
+    rmw_zenoh: dict[tuple[int, str], VehicleConfig] = {}
     for index, item in enumerate(non_empty_list(context, path, value, "vehicle")):
         item_path = f"{path}[{index}]"
         vehicle = _vehicle(context, item_path, item, regions, defaults)
         check_unique(context, join_path(item_path, "name"), "vehicle", vehicle.name, names)
+        if vehicle.source is VehicleSource.RMW_ZENOH:
+            # Its keys are global (`<domain>/<namespace>/...`), whatever the region.
+            other = rmw_zenoh.setdefault((vehicle.ros_domain_id, vehicle.namespace), vehicle)
+            if other is not vehicle:
+                raise context.error(
+                    join_path(item_path, "namespace"),
+                    f"rmw_zenoh vehicles {other.name!r} and {vehicle.name!r} both use ROS domain "
+                    f"{vehicle.ros_domain_id} and namespace {vehicle.namespace!r}; their keys would be the same",
+                )
+            vehicles.append(vehicle)
+            continue
         other = domains.setdefault((vehicle.region, vehicle.ros_domain_id), vehicle)
         if other is not vehicle:
             raise context.error(
@@ -250,7 +273,21 @@ def _vehicle(
     streams = optional(context, raw, path, "streams", _streams) or defaults
     if streams is None:
         raise context.error(join_path(path, "streams"), "missing (and no defaults.streams to fall back on)")
-    return VehicleConfig(name, region, domain_id, streams)
+    source = optional(context, raw, path, "source", _source) or VehicleSource.BRIDGE
+    namespace = optional(context, raw, path, "namespace",
+                         lambda c, p, v: key_part(c, p, v, namespace_name)) or "/"
+    if namespace != "/" and source is not VehicleSource.RMW_ZENOH:
+        raise context.error(join_path(path, "namespace"),
+                            "only for `source: rmw_zenoh` (a bridged vehicle's topics are given whole)")
+    return VehicleConfig(name, region, domain_id, streams, source, namespace)
+
+
+def _source(context: _FleetContext, path: str, value: object) -> VehicleSource:
+    try:
+        return VehicleSource(non_empty_string(context, path, value))
+    except ValueError:
+        known = ", ".join(s.value for s in VehicleSource)
+        raise context.error(path, f"unknown source {value!r} (known: {known})") from None
 
 
 def _domain_id(context: _FleetContext, path: str, value: object) -> int:
@@ -338,3 +375,12 @@ def _batch_ms(context: _FleetContext, path: str, value: object) -> float:
             f"live data back), got {describe(value)}",
         )
     return batch_ms
+
+
+def rmw_zenoh_map(fleet: FleetConfig, region: str | None = None) -> RmwZenohMap:
+    """The fleet's rmw_zenoh vehicles (of `region`, or all) as keys.py's map of their keys."""
+    return RmwZenohMap(
+        RmwZenohVehicle(v.region, v.name, v.ros_domain_id, v.namespace)
+        for v in fleet.vehicles
+        if v.source is VehicleSource.RMW_ZENOH and region in (None, v.region)
+    )

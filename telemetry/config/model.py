@@ -22,6 +22,7 @@ __all__ = [
     "RouterConfig",
     "StreamConfig",
     "VehicleConfig",
+    "VehicleSource",
 ]
 
 
@@ -73,14 +74,26 @@ class RegionConfig:
     router: RouterConfig
 
 
+class VehicleSource(StrEnum):
+    """How a vehicle's streams reach Zenoh."""
+
+    BRIDGE = "bridge"  # our zenoh_bridge on the vehicle, under the fleet's keys
+    RMW_ZENOH = "rmw_zenoh"  # its ROS 2 nodes run rmw_zenoh: their own keys, nothing of ours on board
+
+
 @dataclass(frozen=True)
 class VehicleConfig:
-    """A vehicle: its region, the ROS domain its nodes run in, and the streams it forwards."""
+    """A vehicle: its region, the ROS domain its nodes run in, and the streams it forwards.
+
+    An rmw_zenoh vehicle's data keys start with its domain id and its topics with its
+    `namespace` (`/robot1`; `/` for none), so those two tell its samples apart from another's."""
 
     name: str
     region: str
     ros_domain_id: int
     streams: tuple[StreamConfig, ...]
+    source: VehicleSource = VehicleSource.BRIDGE
+    namespace: str = "/"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ import pytest
 from support.config_cases import expect_error, load
 
 from telemetry.codec import TypeStore
-from telemetry.config import ConfigError, Priority, StreamConfig, load_fleet_config
+from telemetry.config import ConfigError, Priority, StreamConfig, VehicleSource, load_fleet_config, rmw_zenoh_map
+from telemetry.keys import KeyKind, ParsedKey, RmwStream
 
 # --- reading the file ------------------------------------------------------------------------
 
@@ -285,6 +286,56 @@ def test_two_vehicles_with_one_ros_domain_in_a_region_are_both_named(
         "vehicles[1].ros_domain_id",
         r"vehicle 'rover-02' uses ROS domain 11, already used by vehicle 'rover-01' in region 'eu-west'",
     )
+
+
+# --- vehicles on rmw_zenoh -------------------------------------------------------------------
+
+
+def test_an_rmw_zenoh_vehicle_is_read_with_its_namespace_in_absolute_form(
+    tmp_path: Path, fleet: dict[str, Any], store: TypeStore
+) -> None:
+    fleet["vehicles"][0].update({"source": "rmw_zenoh", "namespace": "robot1/"})
+    config = load(tmp_path, fleet, store)
+    vehicle = config.vehicle("rover-01")
+    assert (vehicle.source, vehicle.namespace) == (VehicleSource.RMW_ZENOH, "/robot1")
+    assert (config.vehicle("rover-02").source, config.vehicle("rover-02").namespace) == (VehicleSource.BRIDGE, "/")
+    assert rmw_zenoh_map(config).stream(
+        "11/robot1/imu/sensor_msgs::msg::dds_::Imu_/RIHS01_7d9a00ff131080897a5ec7e26e315954b8eae3353c3f995c55faf71574000b5b"
+    ) == RmwStream(ParsedKey(KeyKind.DATA, "eu-west", "rover-01", "/imu"), "sensor_msgs/msg/Imu")
+
+
+def test_two_rmw_zenoh_vehicles_on_one_domain_and_namespace_are_both_named(
+    tmp_path: Path, fleet: dict[str, Any], store: TypeStore
+) -> None:
+    fleet["vehicles"][0].update({"source": "rmw_zenoh", "namespace": "/robot1"})
+    fleet["vehicles"][2].update({"source": "rmw_zenoh", "namespace": "/robot1",
+                                 "ros_domain_id": fleet["vehicles"][0]["ros_domain_id"]})
+    expect_error(
+        tmp_path, fleet, store, "vehicles[2].namespace",
+        r"rmw_zenoh vehicles 'rover-01' and 'rover-03' both use ROS domain 11 and namespace '/robot1'; "
+        r"their keys would be the same",
+    )
+
+
+def test_rmw_zenoh_vehicles_on_one_domain_with_their_own_namespaces_are_fine(
+    tmp_path: Path, fleet: dict[str, Any], store: TypeStore
+) -> None:
+    fleet["vehicles"][0].update({"source": "rmw_zenoh", "namespace": "/robot1"})
+    fleet["vehicles"][1].update({"source": "rmw_zenoh", "namespace": "/robot2",
+                                 "ros_domain_id": fleet["vehicles"][0]["ros_domain_id"]})
+    assert load(tmp_path, fleet, store).vehicle("rover-02").namespace == "/robot2"
+
+
+def test_an_unknown_source_and_a_namespace_on_a_bridged_vehicle_are_errors(
+    tmp_path: Path, fleet: dict[str, Any], store: TypeStore
+) -> None:
+    fleet["vehicles"][0]["source"] = "dds"
+    expect_error(tmp_path, fleet, store, "vehicles[0].source", r"unknown source 'dds' \(known: bridge, rmw_zenoh\)")
+    fleet["vehicles"][0]["source"] = "bridge"
+    fleet["vehicles"][0]["namespace"] = "/robot1"
+    expect_error(tmp_path, fleet, store, "vehicles[0].namespace", r"only for `source: rmw_zenoh`")
+    fleet["vehicles"][0].update({"source": "rmw_zenoh", "namespace": "/robot 1"})
+    expect_error(tmp_path, fleet, store, "vehicles[0].namespace", r"namespace '/robot 1': chunk 'robot 1' may contain")
 
 
 def test_vehicles_in_different_regions_may_share_a_ros_domain(
