@@ -148,6 +148,8 @@ def _add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     )
     demo.add_argument("--config", type=Path, help="fleet config (default: the shipped config/fleet.yaml)")
     demo.add_argument("--vehicles", type=int, metavar="N", help="resize the fleet to N vehicles over its regions")
+    demo.add_argument("--rmw-zenoh-vehicles", type=int, metavar="N",
+                      help="add N robots on rmw_zenoh (simulated by rmw_zenoh_sim; nothing of ours on them)")
     demo.add_argument("--headless", action="store_true",
                       help="no dashboard: run --duration seconds, then judge (exit 0: every stream within "
                       "5 %% of its rate and nothing lost)")
@@ -169,7 +171,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     from telemetry.codec import TypeStore
     from telemetry.demo.fleet_yaml import fleet_to_yaml
     from telemetry.demo.runner import DemoOptions, run_demo
-    from telemetry.demo.scale import scaled_fleet
+    from telemetry.demo.scale import scaled_fleet, with_rmw_zenoh_vehicles
     from telemetry.demo.secure import prepare_secure_run
     from telemetry.security.deployment import secure_fleet
 
@@ -184,6 +186,12 @@ def _run_demo(args: argparse.Namespace) -> int:
     if args.vehicles is not None:
         fleet = scaled_fleet(fleet, args.vehicles)
         changes.append(f"--vehicles {args.vehicles}")
+    if args.rmw_zenoh_vehicles is not None:
+        if args.secure:
+            raise TelemetryError("--rmw-zenoh-vehicles with --secure: the access rules for rmw_zenoh vehicles "
+                                 "are not generated yet")
+        fleet = with_rmw_zenoh_vehicles(fleet, args.rmw_zenoh_vehicles)
+        changes.append(f"--rmw-zenoh-vehicles {args.rmw_zenoh_vehicles}")
     if args.secure:
         fleet = secure_fleet(fleet)
         changes.append("--secure (TLS endpoints)")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telemetry.config import FleetConfig, StreamConfig, VehicleConfig
+from telemetry.codec.rmw_zenoh import data_key
+from telemetry.config import FleetConfig, StreamConfig, VehicleConfig, VehicleSource
 from telemetry.keys import KeySpace
 
 __all__ = ["describe_fleet"]
@@ -48,8 +49,16 @@ def _row(keys: KeySpace, vehicle: VehicleConfig, stream: StreamConfig) -> tuple[
     return (
         vehicle.name, vehicle.region, str(vehicle.ros_domain_id), stream.topic, stream.ros_type,
         f"{stream.rate_hz:g}", str(stream.priority.value), ", ".join(options) or "-",
-        keys.data(vehicle.region, vehicle.name, stream.topic),
+        _data_key(keys, vehicle, stream),
     )
+
+
+def _data_key(keys: KeySpace, vehicle: VehicleConfig, stream: StreamConfig) -> str:
+    """The key the stream arrives on: the fleet's, or for an rmw_zenoh vehicle rmw_zenoh's own."""
+    if vehicle.source is VehicleSource.RMW_ZENOH:
+        topic = stream.topic if vehicle.namespace == "/" else vehicle.namespace + stream.topic
+        return data_key(vehicle.ros_domain_id, topic, stream.ros_type, "*")
+    return keys.data(vehicle.region, vehicle.name, stream.topic)
 
 
 def _table(rows: Sequence[Sequence[str]]) -> list[str]:

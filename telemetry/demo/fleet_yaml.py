@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from telemetry.config import FleetConfig, RecordingConfig, StreamConfig
+from telemetry.config import FleetConfig, RecordingConfig, StreamConfig, VehicleSource
 
 __all__ = ["fleet_to_yaml"]
 
@@ -63,6 +63,7 @@ def fleet_to_yaml(fleet: FleetConfig, comment: str = "") -> str:
                 "name": v.name,
                 "region": v.region,
                 "ros_domain_id": v.ros_domain_id,
+                **({"source": v.source.value, "namespace": v.namespace} if v.source is VehicleSource.RMW_ZENOH else {}),
                 "streams": [_stream(s) for s in v.streams],
             }
             for v in fleet.vehicles

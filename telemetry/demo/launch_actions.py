@@ -18,12 +18,14 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.substitutions import ExecutableInPackage
 
+from telemetry.config import VehicleSource
 from telemetry.demo.plan import (
     Part,
     PartKind,
     fleet_parts,
     infrastructure_parts,
     load_fleet,
+    region_endpoint,
     vehicle_parts,
     zenoh_dir_argument,
 )
@@ -82,6 +84,9 @@ def vehicle_actions(config: str, vehicle: str, region: str = "", router: str = "
     chosen = fleet.vehicle(vehicle)
     if region and region != chosen.region:
         raise ConfigError(f"{path}: vehicle {vehicle!r} is in region {chosen.region!r}, not {region!r}")
+    if chosen.source is VehicleSource.RMW_ZENOH:
+        raise ConfigError(f"{path}: vehicle {vehicle!r} runs rmw_zenoh, so nothing of ours runs on it: connect its "
+                          f"rmw_zenohd router to its region's ({region_endpoint(fleet, chosen)})")
     parts = vehicle_parts(chosen, path, zenoh_dir_argument(zenoh_dir))
     if router:
         parts = [p if p.kind is not PartKind.BRIDGE else _with_args(p, ("-e", router)) for p in parts]

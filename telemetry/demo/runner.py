@@ -24,7 +24,7 @@ from telemetry.config import FleetConfig
 from telemetry.dashboard.source import ZenohFleetSource
 from telemetry.dashboard.state import FleetState, StateSettings
 from telemetry.dashboard.view import FleetView
-from telemetry.demo.plan import PartKind, aggregator_part, recorder_part, router_parts, vehicle_parts
+from telemetry.demo.plan import PartKind, aggregator_part, recorder_part, region_endpoint, router_parts, vehicle_parts
 from telemetry.demo.ports import check_ports_free
 from telemetry.demo.supervisor import Child, PartFailed, Supervisor
 from telemetry.demo.verdict import baseline_of, fleet_json, judge
@@ -123,25 +123,30 @@ def _start_fleet(options: DemoOptions, supervisor: Supervisor, source: ZenohFlee
         progress.say(f"{'recorder':<24} up    (pid {child.pid}) into {options.record_folder}")
     vehicles: list[tuple[str, list[Child]]] = []
     for vehicle in options.fleet.vehicles:
-        children = [supervisor.start(part) for part in vehicle_parts(vehicle, options.config_path, options.zenoh_dir)]
+        parts = vehicle_parts(vehicle, options.config_path, options.zenoh_dir,
+                              region_router=region_endpoint(options.fleet, vehicle))
+        children = [supervisor.start(part) for part in parts]
         vehicles.append((f"{vehicle.region}/{vehicle.name}", children))
         for child in children:
             progress.say(f"{child.part.name:<24} start (pid {child.pid})")
     for vehicle_config, (key, children) in zip(options.fleet.vehicles, vehicles, strict=True):
         topics = {stream.topic for stream in vehicle_config.streams}
-        bridge = next(c for c in children if c.part.kind is PartKind.BRIDGE)
-        _wait_for_view(supervisor, children, source, functools.partial(_streaming, key=key, topics=topics),
+        bridge = next((c for c in children if c.part.kind is PartKind.BRIDGE), None)
+        ready = functools.partial(_streaming, key=key, topics=topics, bridged=bridge is not None)
+        _wait_for_view(supervisor, children, source, ready,
                        timeout_s, f"{key}'s token and first stats of {', '.join(sorted(topics))}")
-        progress.say(f"{key:<24} streaming (bridge pid {bridge.pid})")
+        via = f"bridge pid {bridge.pid}" if bridge is not None else f"rmw_zenoh, pid {children[0].pid}"
+        progress.say(f"{key:<24} streaming ({via})")
     progress.say(f"fleet up: {len(options.fleet.vehicles)} vehicles, {len(supervisor.children)} processes")
 
 
-def _streaming(view: FleetView, key: str, topics: set[str]) -> bool:
+def _streaming(view: FleetView, key: str, topics: set[str], bridged: bool) -> bool:
     """Every stream in the stats, and the bridge's counters with them (its first health report
-    has arrived), so the baseline taken next holds the start-up's drops."""
+    has arrived), so the baseline taken next holds the start-up's drops. An rmw_zenoh vehicle
+    has no bridge to report."""
     vehicle = view.vehicle(key)
     return (vehicle is not None and topics <= {stream.topic for stream in vehicle.streams}
-            and not math.isnan(vehicle.bridge_cpu_share))
+            and not (bridged and math.isnan(vehicle.bridge_cpu_share)))
 
 
 def _wait_for_view(

@@ -28,8 +28,9 @@ __all__ = ["Child", "PartFailed", "Supervisor", "find_line"]
 _log = logging.getLogger(__name__)
 #: Stop order: what uses the routers goes before them.
 _STOP_STAGES = (
-    (PartKind.TOOL, PartKind.SENSOR_SIM, PartKind.BRIDGE), (PartKind.AGGREGATOR, PartKind.RECORDER),
-    (PartKind.ROUTER,)
+    (PartKind.TOOL, PartKind.SENSOR_SIM, PartKind.BRIDGE, PartKind.RMW_ZENOH_SIM),
+    (PartKind.AGGREGATOR, PartKind.RECORDER),
+    (PartKind.ROUTER,),
 )
 
 

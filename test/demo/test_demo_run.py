@@ -110,6 +110,24 @@ def test_a_killed_sensor_sim_makes_its_vehicle_stale_and_the_run_fail_naming_it(
     assert run.leftovers() == {}
 
 
+def test_a_mixed_fleet_with_a_robot_on_rmw_zenoh_passes_and_shows_it_like_the_others(
+    processes: ProcessGroup, demos: list[DemoRun], fleet_file: Path, tmp_path: Path
+) -> None:
+    status = tmp_path / "status.json"
+    run = start_demo(processes, fleet_file, "--headless", "--duration", "8", "--json", str(status), "--no-record",
+                     "--vehicles", "1", "--rmw-zenoh-vehicles", "1", log_dir=tmp_path / "logs")
+    demos.append(run)
+    assert _finish(run) == 0, run.process.output()
+    output = run.process.output()
+    assert "eu-west/robot-01         streaming (rmw_zenoh, pid" in output
+    assert sorted(run.pids()) == ["aggregator", "cloud router", "eu-west router", "robot-01 rmw_zenoh_sim",
+                                  "rover-01 sensor_sim", "rover-01 zenoh_bridge", "us-east router"]
+    robot = _vehicles(json.loads(status.read_text()))["robot-01"]
+    imu = next(s for s in robot["streams"] if s["topic"] == "/imu")
+    assert robot["status"] == "online" and 0.95 <= imu["rate_hz"] / 1000 <= 1.05 and imu["lost_during_run"] == 0, robot
+    assert run.leftovers() == {}
+
+
 def test_a_demo_on_a_taken_port_fails_at_once_saying_so(
     processes: ProcessGroup, demos: list[DemoRun], fleet_file: Path, tmp_path: Path
 ) -> None:
