@@ -6,7 +6,9 @@ to a list; the writer thread swaps that list out every few milliseconds, takes e
 apart (a SampleBatch into its samples; never the samples themselves), thins and writes it,
 flushes chunks and rotates segments. Queries are answered on their own thread, so neither a
 slow disk nor a long history query ever holds a Zenoh callback, and recording is one more
-subscriber: it cannot slow the live path.
+subscriber: it cannot slow the live path. Vehicles on rmw_zenoh (in the fleet config) are
+recorded from their own keys, mapped by keys.py's RmwZenohMap: their attachment gives the
+sequence and, for a type without a header, the source time.
 
     recorder -e tcp/127.0.0.1:7447 --config config/fleet.yaml [--region eu-west] [--folder DIR]
 """
@@ -27,16 +29,18 @@ from typing import Any
 
 import zenoh
 
+from telemetry.bridge.plan import starts_with_header
 from telemetry.codec import TypeStore
 from telemetry.codec.attachment import unpack_fields
 from telemetry.codec.batch import is_batch, read_batch
 from telemetry.codec.names import RECORDER_STATUS, TIME
-from telemetry.codec.stamp import ns_to_stamp
-from telemetry.config import FleetConfig, RecordedStreams, load_fleet_config
+from telemetry.codec.rmw_zenoh import unpack_attachment_fields
+from telemetry.codec.stamp import header_stamp_ns, ns_to_stamp
+from telemetry.config import FleetConfig, RecordedStreams, load_fleet_config, rmw_zenoh_map
 from telemetry.console import run_console, stop_on_signals
 from telemetry.errors import TelemetryError
 from telemetry.fleet.vehicle_key import VehicleKey
-from telemetry.keys import KeyKind, KeySpace, ParsedKey, validate_name
+from telemetry.keys import KeyKind, KeySpace, RmwZenohMap, validate_name
 from telemetry.net.declarations import undeclare_all
 from telemetry.net.session import BackgroundSession
 from telemetry.net.session_flags import add_session_arguments, options_from_args
@@ -78,6 +82,10 @@ class RecorderSettings:
     record_stats: bool = True
     status_s: float = 1.0
 
+    @property
+    def rmw_zenoh(self) -> RmwZenohMap:
+        return rmw_zenoh_map(self.fleet, self.region) if self.fleet is not None else RmwZenohMap(())
+
 
 @dataclass
 class _Stream:
@@ -86,6 +94,8 @@ class _Stream:
     source: VehicleKey
     topic: str
     thinning: Thinning | None  # None: not recorded
+    rmw_type: str = ""  # an rmw_zenoh vehicle's stream: its type (from the key), else ""
+    stamped: bool = False  # rmw_zenoh: the type starts with a header, whose stamp is the source time
 
 
 @dataclass
@@ -128,6 +138,7 @@ class RecorderService:
         self.recording = Recording(settings.folder, store, settings.limits, identity, self._channel_spec)
         self._history = History(settings.keys, self.recording, store, settings.history)
         self._intake = _Intake()
+        self._rmw_zenoh = settings.rmw_zenoh
         self._streams: dict[str, _Stream] = {}
         self._queries: queue.Queue[zenoh.Query] = queue.Queue(maxsize=64)
         self._declared: list[Any] = []
@@ -143,7 +154,7 @@ class RecorderService:
         chosen = [keys.selector(KeyKind.DATA, region)]
         if self._settings.record_stats:
             chosen += [keys.selector(KeyKind.STATS, region), keys.fleet()]
-        return chosen
+        return chosen + self._rmw_zenoh.data_selectors()
 
     def start(self) -> None:
         session = self._session
@@ -212,6 +223,9 @@ class RecorderService:
             return
         if stream.thinning is None:
             return
+        if stream.rmw_type:
+            self._write_rmw_zenoh(stream, receive_ns, payload, attachment)
+            return
         if attachment is None:
             if not is_batch(encoding):
                 counters.count_bad(stream.source)
@@ -235,6 +249,17 @@ class RecorderService:
             return
         self._keep(stream, ros_type, receive_ns, source_ns, sequence, payload)
 
+    def _write_rmw_zenoh(self, stream: _Stream, receive_ns: int, payload: bytes, attachment: bytes | None) -> None:
+        try:
+            if attachment is None:
+                raise TelemetryError("no attachment")
+            sequence, sent_ns, _ = unpack_attachment_fields(attachment)
+            source_ns = header_stamp_ns(payload) if stream.stamped else sent_ns
+        except TelemetryError:
+            self.recording.counters.count_bad(stream.source)
+            return
+        self._keep(stream, stream.rmw_type, receive_ns, source_ns, sequence, payload)
+
     def _keep(self, stream: _Stream, ros_type: str, receive_ns: int, source_ns: int, sequence: int,
               data: bytes) -> None:
         assert stream.thinning is not None
@@ -244,10 +269,23 @@ class RecorderService:
         self.recording.write(stream.source, stream.topic, ros_type, receive_ns, source_ns, sequence, data)
 
     def _new_stream(self, key: str) -> _Stream | None:
+        rmw_stream = self._rmw_zenoh.stream(key)
+        if rmw_stream is not None:
+            parsed = rmw_stream.parsed
+            assert parsed.region is not None and parsed.vehicle is not None and parsed.topic is not None
+            kept, max_rate_hz = self._settings.selection.choose(parsed.vehicle, parsed.topic)
+            stream = _Stream(VehicleKey(parsed.region, parsed.vehicle), parsed.topic,
+                             Thinning(max_rate_hz) if kept else None, rmw_stream.ros_type,
+                             starts_with_header(self._store, rmw_stream.ros_type))
+            self._streams[key] = stream
+            return stream
         try:
-            parsed: ParsedKey = self._keys.parse(key)
+            parsed = self._keys.parse(key)
         except TelemetryError:
-            self.recording.counters.count_bad(VehicleKey("_unknown", "_unknown"))
+            if key.startswith(f"{self._keys.root}/"):
+                self.recording.counters.count_bad(VehicleKey("_unknown", "_unknown"))
+            else:  # another robot's topic in an rmw_zenoh vehicle's domain: not ours to record
+                self._streams[key] = _Stream(VehicleKey("_unknown", "_unknown"), "", None)
             return None
         if parsed.kind is KeyKind.FLEET:
             stream = _Stream(FLEET_SOURCE, FLEET_TOPIC, None)
