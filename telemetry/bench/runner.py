@@ -37,6 +37,7 @@ _TABLE = {
     # Seconds per level: 6 budgets, the shipped one with object payloads, the floor (quick: budgets 0 and 2).
     "budget": Benchmark("budget", 20.0, 2.0, quick_options={"budgets_ms": (0.0, 2.0)}),
     "record": Benchmark("record", 10.0, 2.0),
+    "ingest": Benchmark("ingest", 10.0, 1.0),
     "soak": Benchmark("soak", 1800.0, 10.0, in_all=False),
 }
 BENCHMARKS = tuple(_TABLE)

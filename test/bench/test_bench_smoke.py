@@ -13,7 +13,7 @@ from typing import Any
 
 from support.processes import ProcessGroup
 
-BENCHMARKS = ("e2e", "floor", "brokers", "fanin", "size", "budget")
+BENCHMARKS = ("e2e", "floor", "brokers", "fanin", "size", "budget", "record", "ingest")
 #: Each quick run is seconds of measurement plus process start-up (budget: 4 fleets, 7-10 s
 #: each); generous for a busy CI machine.
 TIMEOUT_S = 480
@@ -37,6 +37,8 @@ def test_bench_all_quick_writes_json_and_a_plot_for_every_benchmark(processes: P
         assert all(set(target) == {"name", "goal", "measured", "met"} for target in data["targets"]), name
         assert (out / f"{name}.png").read_bytes()[:4] == b"\x89PNG", name
         assert "== " in bench.output()
+    ingest = json.loads((out / "ingest.json").read_text())
+    assert [(r["source"], r["samples"]) for r in ingest["rows"]] == [("bridged", 10_000), ("rmw_zenoh", 10_000)]
     e2e = json.loads((out / "e2e.json").read_text())
     assert sorted(row["vehicle"] for row in e2e["rows"]) == ["rover-01", "rover-02", "rover-03"]
     assert all(row["rate_hz"] > 0 and row["p50_ms"] > 0 for row in e2e["rows"])
