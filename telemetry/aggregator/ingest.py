@@ -148,13 +148,7 @@ class Ingest:
             if len(raw) != ATTACHMENT_SIZE:
                 self._count(inbox.parsed, BadInput.BAD_ATTACHMENT)
                 return
-            if self._pending_samples >= MAX_PENDING_SAMPLES:
-                self._count(inbox.parsed, BadInput.OVERLOAD)
-                return
-            self._pending_samples += 1
-            inbox.attachments += raw
-            inbox.receive_ns.append(receive_ns)
-            inbox.size.append(len(sample.payload))
+            self._append(inbox, raw, receive_ns, len(sample.payload))
 
     def _without_attachment(self, key: str, sample: Any, receive_ns: int) -> None:
         if is_batch(str(sample.encoding)):
@@ -210,13 +204,17 @@ class Ingest:
             except CodecError:
                 self._count(inbox.parsed, BadInput.BAD_ATTACHMENT)
                 return
-            if self._pending_samples >= MAX_PENDING_SAMPLES:
-                self._count(inbox.parsed, BadInput.OVERLOAD)
-                return
-            self._pending_samples += 1
-            inbox.attachments += translated
-            inbox.receive_ns.append(receive_ns)
-            inbox.size.append(len(payload))
+            self._append(inbox, translated, receive_ns, len(payload))
+
+    def _append(self, inbox: Inbox, attachment: bytes, receive_ns: int, size: int) -> None:
+        """One sample into its inbox (the lock held), unless the tick is too far behind."""
+        if self._pending_samples >= MAX_PENDING_SAMPLES:
+            self._count(inbox.parsed, BadInput.OVERLOAD)
+            return
+        self._pending_samples += 1
+        inbox.attachments += attachment
+        inbox.receive_ns.append(receive_ns)
+        inbox.size.append(size)
 
     def on_rmw_liveliness(self, sample: Any) -> None:
         """An rmw_zenoh node's graph token: a vehicle is present while one of its publishers is."""

@@ -232,24 +232,23 @@ def _vehicles(
 ) -> tuple[VehicleConfig, ...]:
     vehicles: list[VehicleConfig] = []
     names: dict[object, str] = {}
-    domains: dict[tuple[str, int], VehicleConfig] = {}
-    rmw_zenoh: dict[tuple[int, str], VehicleConfig] = {}
+    # Who would share traffic: bridged vehicles of one region on one ROS domain (DDS), and
+    # rmw_zenoh vehicles on one domain and namespace anywhere (their Zenoh keys are global).
+    users: dict[tuple[object, ...], VehicleConfig] = {}
     for index, item in enumerate(non_empty_list(context, path, value, "vehicle")):
         item_path = f"{path}[{index}]"
         vehicle = _vehicle(context, item_path, item, regions, defaults)
         check_unique(context, join_path(item_path, "name"), "vehicle", vehicle.name, names)
-        if vehicle.source is VehicleSource.RMW_ZENOH:
-            # Its keys are global (`<domain>/<namespace>/...`), whatever the region.
-            other = rmw_zenoh.setdefault((vehicle.ros_domain_id, vehicle.namespace), vehicle)
-            if other is not vehicle:
-                raise context.error(
-                    join_path(item_path, "namespace"),
-                    f"rmw_zenoh vehicles {other.name!r} and {vehicle.name!r} both use ROS domain "
-                    f"{vehicle.ros_domain_id} and namespace {vehicle.namespace!r}; their keys would be the same",
-                )
-            vehicles.append(vehicle)
-            continue
-        other = domains.setdefault((vehicle.region, vehicle.ros_domain_id), vehicle)
+        rmw_zenoh = vehicle.source is VehicleSource.RMW_ZENOH
+        shared = ((vehicle.source, vehicle.ros_domain_id, vehicle.namespace) if rmw_zenoh
+                  else (vehicle.source, vehicle.region, vehicle.ros_domain_id))
+        other = users.setdefault(shared, vehicle)
+        if other is not vehicle and rmw_zenoh:
+            raise context.error(
+                join_path(item_path, "namespace"),
+                f"rmw_zenoh vehicles {other.name!r} and {vehicle.name!r} both use ROS domain "
+                f"{vehicle.ros_domain_id} and namespace {vehicle.namespace!r}; their keys would be the same",
+            )
         if other is not vehicle:
             raise context.error(
                 join_path(item_path, "ros_domain_id"),
