@@ -98,7 +98,10 @@ def saturated_sources(view: FleetView, fleet: FleetConfig, tolerance: float = RA
             # machine's sources still publish, only slower.
             if stream is None or stream.stale or math.isnan(stream.source_rate_hz):
                 continue
-            if stream.source_rate_hz / stream_config.rate_hz < 1.0 - tolerance - 1e-9:
+            # Counted over a window of about window_s, a slow stream's rate moves one sample at a
+            # time (a 1 Hz battery over 5 s: 0.8 or 1.0 Hz): short by one sample is no starvation.
+            one_sample_hz = 1.0 / stream.window_s if stream.window_s > 0 else 0.0
+            if stream.source_rate_hz + one_sample_hz < stream_config.rate_hz * (1.0 - tolerance) - 1e-9:
                 found.append(StarvedSource(vehicle.key, stream.topic, stream.source_rate_hz, stream_config.rate_hz))
     return found
 

@@ -22,7 +22,7 @@ from telemetry.dashboard.view import (
     StreamView,
     VehicleView,
 )
-from telemetry.demo.verdict import RATE_TOLERANCE, LostTotals, baseline_of, fleet_json, judge
+from telemetry.demo.verdict import RATE_TOLERANCE, LostTotals, baseline_of, fleet_json, judge, saturated_sources
 from telemetry.fleet.status import VehicleStatus
 
 NAN = math.nan
@@ -240,6 +240,19 @@ def test_a_source_that_published_below_its_rate_fails_the_run_as_a_saturated_mac
 
     assert reasons[0].startswith("the machine is saturated: 1 simulated sensor stream(s) published below their rate")
     assert reasons[1:] == ["  eu-west/rover-01 /imu: the source published 930.0 Hz, 93.0% of its 1000 Hz"]
+
+
+@pytest.mark.parametrize(("gnss_source_hz", "saturated"), [(9.4, False), (9.2, True)])
+def test_a_slow_source_short_by_one_sample_of_its_window_is_not_a_saturated_machine(
+    gnss_source_hz: float, saturated: bool
+) -> None:
+    # 10 Hz over the 5 s window: one sample is 0.2 Hz, so 9.4 Hz is within 5 % and one sample.
+    # (A 1 Hz battery counted over 5 s reads 0.8 Hz with one sample short: a CI run failed on it.)
+    view = _view(
+        _vehicle(ROVER_01, _stream("/imu", 1000.0, 1000.0), _stream("/odom", 50.0, 50.0)),
+        _vehicle(ROVER_02, _stream("/gnss", 10.0, 10.0, source_rate_hz=gnss_source_hz)),
+    )
+    assert bool(saturated_sources(view, FLEET)) is saturated
 
 
 def test_a_saturated_machine_is_not_blamed_on_the_pipeline_but_pipeline_loss_still_is() -> None:
